@@ -1,0 +1,13 @@
+import ArgumentParser
+import Foundation
+import Thunnini
+
+/// The `thunnini-ref` command line: one subcommand per file in this folder.
+@main
+struct ThunniniRef: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "thunnini-ref",
+        abstract: "Swift reference implementation of Thunnini (fine-tuning of neural sequence predictors).",
+        subcommands: []
+    )
+}
