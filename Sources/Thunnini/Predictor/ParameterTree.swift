@@ -1,0 +1,77 @@
+/// The predictor's parameters, keyed by their full Flax path.
+///
+/// Paths are exactly the original's, with the collection first and `/` as
+/// separator (`params/embedding/kernel`,
+/// `params/LSTMPredictorTorso_0/OptimizedLSTMCell_1/hf/bias`), so that a tree
+/// exported from the original (e.g. a cross-check bundle's `params/...`
+/// arrays) loads unchanged. Iteration is always in sorted path order, which
+/// makes every reduction over the tree (norms, checksums, files) deterministic.
+public struct ParameterTree: Equatable, Sendable {
+    /// Path to value.
+    public private(set) var values: [String: Tensor]
+
+    /// An empty tree.
+    public init() { values = [:] }
+
+    /// A tree from path/value pairs.
+    public init(_ values: [String: Tensor]) { self.values = values }
+
+    /// The paths in sorted order.
+    public var paths: [String] { values.keys.sorted() }
+
+    /// Number of scalar parameters in the tree.
+    public var scalarCount: Int { values.values.reduce(0) { $0 + $1.count } }
+
+    /// The value at `path`; traps if absent (a programming error, not user input).
+    public subscript(path: String) -> Tensor {
+        get {
+            guard let value = values[path] else { preconditionFailure("no parameter at '\(path)'") }
+            return value
+        }
+        set { values[path] = newValue }
+    }
+
+    /// The value at `path`, or nil.
+    public func value(at path: String) -> Tensor? { values[path] }
+
+    /// Whether the tree holds `path`.
+    public func contains(_ path: String) -> Bool { values[path] != nil }
+
+    /// A tree of the same paths and shapes filled with zeros.
+    public func zerosLike() -> ParameterTree {
+        ParameterTree(values.mapValues { Tensor(shape: $0.shape) })
+    }
+
+    /// sqrt(sum of squares of every entry), summed in sorted path order.
+    public func globalNorm() -> Double {
+        var sumOfSquares = 0.0
+        for path in paths {
+            for x in values[path]!.storage { sumOfSquares += x * x }
+        }
+        return sumOfSquares.squareRoot()
+    }
+
+    /// The sub-tree of the paths for which `include` is true.
+    public func filter(_ include: (String) -> Bool) -> ParameterTree {
+        ParameterTree(values.filter { include($0.key) })
+    }
+
+    /// The path's components (`params/embedding/kernel` -> [params, embedding, kernel]).
+    public static func components(of path: String) -> [Substring] {
+        path.split(separator: "/")
+    }
+
+    /// Checks that `other` has exactly this tree's paths and shapes.
+    public func checkSameStructure(as other: ParameterTree, context: String) throws {
+        let mine = Set(values.keys), theirs = Set(other.values.keys)
+        if let missing = mine.subtracting(theirs).sorted().first {
+            throw ThunniniError("\(context): missing parameter '\(missing)'")
+        }
+        if let extra = theirs.subtracting(mine).sorted().first {
+            throw ThunniniError("\(context): unexpected parameter '\(extra)'")
+        }
+        for path in paths where values[path]!.shape != other.values[path]!.shape {
+            throw ThunniniError("\(context): parameter '\(path)' has shape \(other.values[path]!.shape), expected \(values[path]!.shape)")
+        }
+    }
+}
