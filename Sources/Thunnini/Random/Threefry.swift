@@ -27,11 +27,18 @@ public enum Threefry2x32 {
     /// of each pair is Random123's `v[0]` / `k[0]`.
     public static func hash(counter: (UInt32, UInt32), key: (UInt32, UInt32)) -> (UInt32, UInt32) {
         // Extended key: two key words plus their parity word.
-        let keySchedule: [UInt32] = [key.0, key.1, keyScheduleParity ^ key.0 ^ key.1]
+        let keySchedule = (key.0, key.1, keyScheduleParity ^ key.0 ^ key.1)
+        func keyWord(_ index: Int) -> UInt32 {
+            switch index % 3 {
+            case 0: return keySchedule.0
+            case 1: return keySchedule.1
+            default: return keySchedule.2
+            }
+        }
 
         // Initial key injection (injection number 0).
-        var x0 = counter.0 &+ keySchedule[0]
-        var x1 = counter.1 &+ keySchedule[1]
+        var x0 = counter.0 &+ keyWord(0)
+        var x1 = counter.1 &+ keyWord(1)
 
         for round in 0..<rounds {
             // MIX: add, rotate, xor.
@@ -44,8 +51,8 @@ public enum Threefry2x32 {
             // injections).
             if round % 4 == 3 {
                 let injection = (round + 1) / 4
-                x0 = x0 &+ keySchedule[injection % 3]
-                x1 = x1 &+ keySchedule[(injection + 1) % 3] &+ UInt32(injection)
+                x0 = x0 &+ keyWord(injection)
+                x1 = x1 &+ keyWord(injection + 1) &+ UInt32(injection)
             }
         }
         return (x0, x1)
