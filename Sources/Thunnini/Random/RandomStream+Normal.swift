@@ -22,8 +22,8 @@ extension RandomStream {
     /// The proposal depends on the interval; every branch accepts with the
     /// exact ratio target / (M * proposal), so the output distribution is the
     /// truncated normal whatever branch runs. The thresholds only choose the
-    /// cheaper proposal and keep the acceptance rate of each try above
-    /// about 1/e (Docs/random.md):
+    /// cheaper proposal and keep the success rate of each try above about
+    /// 0.49 (Docs/random.md):
     /// - 0 inside (lower, upper), width <= sqrt(2 pi): uniform proposal,
     ///   accept with probability exp(-x^2 / 2);
     /// - 0 inside, wider: normal proposal, accept if inside;
