@@ -33,12 +33,12 @@ public enum Initializers {
             for j in 0..<narrow { a[i + j * tall] = gaussian.storage[i * narrow + j] }
         }
         var tau = [Double](repeating: 0, count: narrow)
-        var info = LAPACKE_dgeqrf(LAPACK_COL_MAJOR, lapack_int(tall), lapack_int(narrow), &a, lapack_int(tall), &tau)
+        var info = LAPACKE_dgeqrf(LAPACK_COL_MAJOR, Int32(tall), Int32(narrow), &a, Int32(tall), &tau)
         precondition(info == 0, "LAPACKE_dgeqrf failed with info \(info)")
         // R's diagonal is on a's diagonal after dgeqrf; keep its signs.
         var diagonalSigns = [Double](repeating: 1, count: narrow)
         for j in 0..<narrow { diagonalSigns[j] = a[j + j * tall] < 0 ? -1 : 1 }
-        info = LAPACKE_dorgqr(LAPACK_COL_MAJOR, lapack_int(tall), lapack_int(narrow), lapack_int(narrow), &a, lapack_int(tall), &tau)
+        info = LAPACKE_dorgqr(LAPACK_COL_MAJOR, Int32(tall), Int32(narrow), Int32(narrow), &a, Int32(tall), &tau)
         precondition(info == 0, "LAPACKE_dorgqr failed with info \(info)")
         var kernel = Tensor(shape: [rows, cols])
         for i in 0..<tall {
