@@ -2,8 +2,10 @@
 /// `DenseWithLora`): `y = x W (+ b) + (x A) B (+ b_B)`.
 ///
 /// A (`LoRA_in_<name>`, `in x r`) has no bias; B (`LoRA_out_<name>`,
-/// `r x out`) has a bias exactly when the main layer has one. See
-/// Docs/layers.md, "DenseWithLoRA".
+/// `r x out`) has a bias exactly when the main layer has one. In the Flax
+/// tree a layer named N is the module `N` holding `N/kernel` (+ `N/bias`),
+/// `LoRA_in_N/kernel`, `LoRA_out_N/kernel` (+ `LoRA_out_N/bias`); e.g.
+/// `MultiheadAttention_0/query/query/kernel`. See Docs/layers.md, "DenseWithLoRA".
 public enum DenseWithLoRA {
     /// The parameters of one layer; also used for its gradients.
     public struct Parameters: Equatable, Sendable {

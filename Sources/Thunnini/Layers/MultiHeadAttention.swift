@@ -9,6 +9,9 @@ import Foundation
 /// row is features `h d ..< (h+1) d`; `S[t, s] = q_t . k_s / sqrt(d)` for
 /// `s <= t`; `P = softmax_s(S)`; `o_t = sum_s P[t, s] v_s`; heads merged
 /// back into E features; `y = DenseWithLoRA(o)` (`attention_weights`).
+/// Flax modules under `MultiheadAttention_n`: `query`, `key`, `value`,
+/// `attention_weights` (each a DenseWithLoRA), `LayerNorm_0` (query norm) and
+/// `LayerNorm_1` (key norm), the latter two only with normalize_qk.
 /// See Docs/layers.md, "Multi-head attention".
 public enum MultiHeadAttention {
     /// The parameters of one attention block; also used for its gradients.
