@@ -1,0 +1,227 @@
+import Foundation
+
+/// One LSTM layer unrolled over a sequence, Flax `OptimizedLSTMCell`
+/// semantics, carry `(c, h)` starting at zero for every sequence:
+///
+/// `i = sigmoid(x W_ii + h W_hi + b_hi)`, `f = sigmoid(x W_if + h W_hf + b_hf)`,
+/// `g = tanh(x W_ig + h W_hg + b_hg)`, `o = sigmoid(x W_io + h W_ho + b_ho)`,
+/// `c' = f c + i g`, `h' = o tanh(c')`.
+///
+/// Input kernels have no bias, recurrent ones do. See Docs/layers.md, "LSTM".
+public enum LSTM {
+    /// The parameters of one gate: Flax's `i<gate>/kernel` (`in x H`),
+    /// `h<gate>/kernel` (`H x H`) and `h<gate>/bias` (`H`).
+    public struct Gate: Equatable, Sendable {
+        /// `W_i<gate>`, `in x H`.
+        public var inputKernel: Tensor
+        /// `W_h<gate>`, `H x H`.
+        public var recurrentKernel: Tensor
+        /// `b_h<gate>`, `H`.
+        public var recurrentBias: Tensor
+
+        public init(inputKernel: Tensor, recurrentKernel: Tensor, recurrentBias: Tensor) {
+            self.inputKernel = inputKernel
+            self.recurrentKernel = recurrentKernel
+            self.recurrentBias = recurrentBias
+        }
+    }
+
+    /// The parameters of one layer (also used for its gradients).
+    public struct Parameters: Equatable, Sendable {
+        /// i: Flax `ii`, `hi`.
+        public var inputGate: Gate
+        /// f: Flax `if`, `hf`.
+        public var forgetGate: Gate
+        /// g (the candidate cell value): Flax `ig`, `hg`.
+        public var cellGate: Gate
+        /// o: Flax `io`, `ho`.
+        public var outputGate: Gate
+
+        public init(inputGate: Gate, forgetGate: Gate, cellGate: Gate, outputGate: Gate) {
+            self.inputGate = inputGate
+            self.forgetGate = forgetGate
+            self.cellGate = cellGate
+            self.outputGate = outputGate
+        }
+
+        /// Input width.
+        public var inputSize: Int { inputGate.inputKernel.shape[0] }
+        /// Hidden width H.
+        public var hiddenSize: Int { inputGate.recurrentKernel.shape[0] }
+        /// The gates in the order i, f, g, o.
+        var gates: [Gate] { [inputGate, forgetGate, cellGate, outputGate] }
+    }
+
+    /// What backpropagation through time needs from the forward pass.
+    public struct Cache: Sendable {
+        /// The input sequence, `[B, L, in]`.
+        public var input: Tensor
+        /// c after each step, `[B, L, H]`.
+        public var cells: Tensor
+        /// h after each step, `[B, L, H]`.
+        public var hiddens: Tensor
+        /// Activated gates i, f, g, o at each step, each `[B, L, H]`.
+        public var inputGate, forgetGate, cellGate, outputGate: Tensor
+    }
+
+    /// Runs the layer over `x` (`[B, L, in]`) from a zero carry. Returns c and h
+    /// after every step (`[B, L, H]` each; h is the layer's output).
+    public static func forward(_ x: Tensor, parameters p: Parameters) -> (cells: Tensor, hiddens: Tensor, cache: Cache) {
+        precondition(x.rank == 3, "LSTM expects [B, L, in], got \(x.shape)")
+        let (batch, length, inputSize) = (x.shape[0], x.shape[1], x.shape[2])
+        let hiddenSize = p.hiddenSize
+        for gate in p.gates {
+            precondition(gate.inputKernel.shape == [inputSize, hiddenSize]
+                         && gate.recurrentKernel.shape == [hiddenSize, hiddenSize]
+                         && gate.recurrentBias.shape == [hiddenSize],
+                         "LSTM gate shapes do not match input \(inputSize), hidden \(hiddenSize)")
+        }
+        let gates = p.gates
+        var cells = Tensor.zeros([batch, length, hiddenSize])
+        var hiddens = Tensor.zeros([batch, length, hiddenSize])
+        var activated = [Tensor](repeating: .zeros([batch, length, hiddenSize]), count: 4)
+        // Pre-activations of the four gates for one (b, t), gate-major.
+        var preactivation = [Double](repeating: 0, count: 4 * hiddenSize)
+        for t in 0..<length {
+            for b in 0..<batch {
+                let xRow = (b * length + t) * inputSize
+                let row = (b * length + t) * hiddenSize
+                let previousRow = (b * length + t - 1) * hiddenSize   // valid only for t > 0
+                // a_gate = x W_i + h_prev W_h + b_h (h_prev = 0 at t = 0).
+                for (gateIndex, gate) in gates.enumerated() {
+                    let base = gateIndex * hiddenSize
+                    for j in 0..<hiddenSize { preactivation[base + j] = gate.recurrentBias.storage[j] }
+                    for i in 0..<inputSize {
+                        let xi = x.storage[xRow + i]
+                        for j in 0..<hiddenSize {
+                            preactivation[base + j] += xi * gate.inputKernel.storage[i * hiddenSize + j]
+                        }
+                    }
+                    if t > 0 {
+                        for k in 0..<hiddenSize {
+                            let hk = hiddens.storage[previousRow + k]
+                            for j in 0..<hiddenSize {
+                                preactivation[base + j] += hk * gate.recurrentKernel.storage[k * hiddenSize + j]
+                            }
+                        }
+                    }
+                }
+                // Gates, then the new carry.
+                for j in 0..<hiddenSize {
+                    let i = sigmoid(preactivation[j])
+                    let f = sigmoid(preactivation[hiddenSize + j])
+                    let g = tanh(preactivation[2 * hiddenSize + j])
+                    let o = sigmoid(preactivation[3 * hiddenSize + j])
+                    let cPrevious = t > 0 ? cells.storage[previousRow + j] : 0
+                    let c = f * cPrevious + i * g
+                    cells.storage[row + j] = c
+                    hiddens.storage[row + j] = o * tanh(c)
+                    activated[0].storage[row + j] = i
+                    activated[1].storage[row + j] = f
+                    activated[2].storage[row + j] = g
+                    activated[3].storage[row + j] = o
+                }
+            }
+        }
+        let cache = Cache(input: x, cells: cells, hiddens: hiddens, inputGate: activated[0],
+                          forgetGate: activated[1], cellGate: activated[2], outputGate: activated[3])
+        return (cells, hiddens, cache)
+    }
+
+    /// Backpropagation through time. `dHiddens` (`[B, L, H]`) is the upstream
+    /// gradient of h after each step (the layer output, plus any hidden-state
+    /// output); `dCells` (optional, `[B, L, H]`) that of c after each step.
+    /// Returns dL/dx (`[B, L, in]`) and the parameter gradients.
+    ///
+    /// Going backwards with carries `dh_next`, `dc_next` (zero after the last step):
+    /// `dh = dHiddens_t + dh_next`, `dc = dCells_t + dc_next + dh o (1 - tanh(c)^2)`,
+    /// `da_i = dc g i (1-i)`, `da_f = dc c_prev f (1-f)`, `da_g = dc i (1-g^2)`,
+    /// `da_o = dh tanh(c) o (1-o)`; then `dc_next = dc f`,
+    /// `dh_next = sum_gates da W_h^T`, `dx_t = sum_gates da W_i^T`,
+    /// `dW_i += x_t^T da`, `dW_h += h_prev^T da`, `db_h += da`.
+    public static func backward(dHiddens: Tensor, dCells: Tensor?, cache: Cache,
+                                parameters p: Parameters) -> (input: Tensor, parameters: Parameters) {
+        let x = cache.input
+        let (batch, length, inputSize) = (x.shape[0], x.shape[1], x.shape[2])
+        let hiddenSize = p.hiddenSize
+        precondition(dHiddens.shape == [batch, length, hiddenSize], "LSTM hidden gradient \(dHiddens.shape)")
+        if let dCells { precondition(dCells.shape == [batch, length, hiddenSize], "LSTM cell gradient \(dCells.shape)") }
+        let gates = p.gates
+        let (cells, hiddens) = (cache.cells, cache.hiddens)
+
+        var dx = Tensor.zeros(like: x)
+        var dInputKernels = [Tensor](repeating: .zeros([inputSize, hiddenSize]), count: 4)
+        var dRecurrentKernels = [Tensor](repeating: .zeros([hiddenSize, hiddenSize]), count: 4)
+        var dBiases = [Tensor](repeating: .zeros([hiddenSize]), count: 4)
+        // Gradients flowing into step t from step t + 1, per sequence.
+        var dhNext = Tensor.zeros([batch, hiddenSize])
+        var dcNext = Tensor.zeros([batch, hiddenSize])
+        // Pre-activation gradients of the four gates for one (b, t), gate-major.
+        var dPreactivation = [Double](repeating: 0, count: 4 * hiddenSize)
+        for t in stride(from: length - 1, through: 0, by: -1) {
+            for b in 0..<batch {
+                let xRow = (b * length + t) * inputSize
+                let row = (b * length + t) * hiddenSize
+                let previousRow = (b * length + t - 1) * hiddenSize   // valid only for t > 0
+                let carryRow = b * hiddenSize
+                // Through h = o tanh(c) and c = f c_prev + i g to the gate pre-activations.
+                for j in 0..<hiddenSize {
+                    let i = cache.inputGate.storage[row + j]
+                    let f = cache.forgetGate.storage[row + j]
+                    let g = cache.cellGate.storage[row + j]
+                    let o = cache.outputGate.storage[row + j]
+                    let tanhC = tanh(cells.storage[row + j])
+                    let cPrevious = t > 0 ? cells.storage[previousRow + j] : 0
+                    let dh = dHiddens.storage[row + j] + dhNext.storage[carryRow + j]
+                    var dc = dcNext.storage[carryRow + j] + dh * o * (1 - tanhC * tanhC)
+                    if let dCells { dc += dCells.storage[row + j] }
+                    dPreactivation[j] = dc * g * i * (1 - i)
+                    dPreactivation[hiddenSize + j] = dc * cPrevious * f * (1 - f)
+                    dPreactivation[2 * hiddenSize + j] = dc * i * (1 - g * g)
+                    dPreactivation[3 * hiddenSize + j] = dh * tanhC * o * (1 - o)
+                    dcNext.storage[carryRow + j] = dc * f
+                }
+                // Through the affine maps: input, recurrent kernel, bias.
+                for j in 0..<hiddenSize { dhNext.storage[carryRow + j] = 0 }
+                for (gateIndex, gate) in gates.enumerated() {
+                    let base = gateIndex * hiddenSize
+                    for j in 0..<hiddenSize { dBiases[gateIndex].storage[j] += dPreactivation[base + j] }
+                    for i in 0..<inputSize {
+                        let xi = x.storage[xRow + i]
+                        var dxi = 0.0
+                        for j in 0..<hiddenSize {
+                            let da = dPreactivation[base + j]
+                            dxi += da * gate.inputKernel.storage[i * hiddenSize + j]
+                            dInputKernels[gateIndex].storage[i * hiddenSize + j] += xi * da
+                        }
+                        dx.storage[xRow + i] += dxi
+                    }
+                    if t > 0 {
+                        for k in 0..<hiddenSize {
+                            let hk = hiddens.storage[previousRow + k]
+                            var dhk = 0.0
+                            for j in 0..<hiddenSize {
+                                let da = dPreactivation[base + j]
+                                dhk += da * gate.recurrentKernel.storage[k * hiddenSize + j]
+                                dRecurrentKernels[gateIndex].storage[k * hiddenSize + j] += hk * da
+                            }
+                            dhNext.storage[carryRow + k] += dhk
+                        }
+                    }
+                }
+            }
+        }
+        func gradient(_ index: Int) -> Gate {
+            Gate(inputKernel: dInputKernels[index], recurrentKernel: dRecurrentKernels[index],
+                 recurrentBias: dBiases[index])
+        }
+        let gradients = Parameters(inputGate: gradient(0), forgetGate: gradient(1),
+                                   cellGate: gradient(2), outputGate: gradient(3))
+        return (dx, gradients)
+    }
+
+    /// The logistic function `1 / (1 + exp(-a))`.
+    static func sigmoid(_ a: Double) -> Double {
+        1 / (1 + exp(-a))
+    }
+}
