@@ -49,10 +49,15 @@ public enum NPZ {
                 throw ThunniniError("\(source): array '\(name)' appears twice")
             }
             var blob = Data()
+            let checksum: CRC32
             do {
-                _ = try archive.extract(entry) { chunk in blob.append(chunk) }
+                checksum = try archive.extract(entry) { chunk in blob.append(chunk) }
             } catch {
                 throw ThunniniError("\(source): entry '\(path)' is corrupt (\(error))")
+            }
+            // Extracting to a consumer computes the CRC but does not check it.
+            guard checksum == entry.checksum else {
+                throw ThunniniError("\(source): entry '\(path)' is corrupt (CRC-32 mismatch)")
             }
             do {
                 arrays[name] = try NPY.decode(blob, name: name)
