@@ -47,8 +47,11 @@ struct GoldenCommand: ParsableCommand {
                 throw ExitCode.failure
             }
             print("all \(cases.count) golden case(s) match")
-        } catch let error as ThunniniError {
-            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            // One line on stderr, whatever failed (ThunniniError's description is its message).
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode.failure
         }
     }

@@ -12,7 +12,7 @@ extension GoldenRegistry {
         // Values chosen to be exact without libm: dyadic grid, 1/3 and 0.1 (correctly rounded
         // division), subnormals and extremes.
         let grid = Tensor(shape: [3, 4], storage: (0..<12).map { Double(7 * $0 - 5) / 8 })
-        let awkward = Tensor(shape: [2, 3], storage: [1.0 / 3, 0.1, -0.0, 1e-300, 5e-324, .greatestFiniteMagnitude])
+        let awkward = Tensor(shape: [2, 3], storage: [1.0 / 3, 0.1, -0.0, 1e-300, .leastNonzeroMagnitude, .greatestFiniteMagnitude])
         let scalar = Tensor(scalar: -2.5)
         let arrays = ["grid": grid, "nested/awkward": awkward, "scalar": scalar]
 

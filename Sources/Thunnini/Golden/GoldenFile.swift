@@ -36,7 +36,11 @@ public enum GoldenFile {
     /// Runs the case and writes its file (atomically), creating `directory` if needed.
     public static func write(_ goldenCase: GoldenCase, to directory: URL) throws {
         let text = try render(caseName: goldenCase.name, arrays: try goldenCase.produce())
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw ThunniniError("\(directory.path): cannot create the golden directory (\(error.localizedDescription))")
+        }
         try writeAtomically(Data(text.utf8), to: url(for: goldenCase, in: directory))
     }
 

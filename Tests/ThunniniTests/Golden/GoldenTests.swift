@@ -26,7 +26,7 @@ import Testing
 @Suite struct GoldenFileTests {
     let arrays: [(String, Tensor)] = [
         ("a/b", Tensor(shape: [2, 2], storage: [0.1, -1.0 / 3, .nan, -.infinity])),
-        ("s", Tensor(scalar: 5e-324)),
+        ("s", Tensor(scalar: .leastNonzeroMagnitude)),
         ("empty", Tensor(shape: [0, 4])),
     ]
 

@@ -9,7 +9,18 @@ func bundleDirectory(_ name: String) -> URL {
     repositoryRoot().appendingPathComponent("Golden/crosscheck/thunnini-jax/\(name)")
 }
 
-@Suite struct CrosscheckBundleTests {
+@Suite final class CrosscheckBundleTests {
+    /// Scratch space for broken bundle copies, removed when the test ends.
+    let scratch: URL
+
+    init() throws {
+        scratch = try makeTemporaryDirectory()
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: scratch)
+    }
+
     @Test(arguments: bundleNames)
     func everyBundleLoads(name: String) throws {
         let bundle = try CrosscheckBundle.load(directory: bundleDirectory(name))
@@ -51,7 +62,8 @@ func bundleDirectory(_ name: String) -> URL {
     /// A writable copy of a bundle with `edit` applied to its bundle.json text.
     func brokenCopy(of name: String, editJSON: (inout [String: Any]) -> Void = { _ in },
                     editArrays: (inout [String: Tensor]) -> Void = { _ in }) throws -> URL {
-        let directory = try makeTemporaryDirectory()
+        let directory = scratch.appendingPathComponent(UUID().uuidString)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let source = bundleDirectory(name)
         var json = try JSONSerialization.jsonObject(with: Data(contentsOf: source.appendingPathComponent("bundle.json"))) as! [String: Any]
         editJSON(&json)
@@ -63,16 +75,16 @@ func bundleDirectory(_ name: String) -> URL {
     }
 
     @Test func rejectsWrongFormatAndKind() throws {
-        let wrongFormat = try brokenCopy(of: "datagen_mixture_v2") { $0["format"] = "thunnini-crosscheck/2" }
+        let wrongFormat = try brokenCopy(of: "datagen_mixture_v2", editJSON: { $0["format"] = "thunnini-crosscheck/2" })
         expectThunniniError(["bundle.json", "thunnini-crosscheck/2", "thunnini-crosscheck/1"]) {
             _ = try CrosscheckBundle.load(directory: wrongFormat)
         }
-        let wrongKind = try brokenCopy(of: "datagen_mixture_v2") { $0["kind"] = "optimizer" }
+        let wrongKind = try brokenCopy(of: "datagen_mixture_v2", editJSON: { $0["kind"] = "optimizer" })
         expectThunniniError(["bundle.json", "'optimizer'", "predictor"]) { _ = try CrosscheckBundle.load(directory: wrongKind) }
     }
 
     @Test func rejectsMissingListedArray() throws {
-        let directory = try brokenCopy(of: "datagen_mixture_v2") { $0.removeValue(forKey: "bayes_log_probs") }
+        let directory = try brokenCopy(of: "datagen_mixture_v2", editArrays: { $0.removeValue(forKey: "bayes_log_probs") })
         expectThunniniError(["arrays.npz", "'bayes_log_probs'", "missing"]) { _ = try CrosscheckBundle.load(directory: directory) }
     }
 
@@ -89,17 +101,17 @@ func bundleDirectory(_ name: String) -> URL {
     }
 
     @Test func rejectsInvalidConfigNamingTheSection() throws {
-        let directory = try brokenCopy(of: "datagen_mixture_v2") { json in
+        let directory = try brokenCopy(of: "datagen_mixture_v2", editJSON: { json in
             var config = json["datagen_config"] as! [String: Any]
             config["mixing_weights"] = [0.5, 0.6]
             json["datagen_config"] = config
-        }
+        })
         expectThunniniError(["bundle.json", "datagen_config", "'mixing_weights'"]) { _ = try CrosscheckBundle.load(directory: directory) }
-        let missingKey = try brokenCopy(of: "datagen_mixture_v2") { json in
+        let missingKey = try brokenCopy(of: "datagen_mixture_v2", editJSON: { json in
             var tolerance = json["tolerance"] as! [String: Any]
             tolerance.removeValue(forKey: "grad")
             json["tolerance"] = tolerance
-        }
+        })
         expectThunniniError(["bundle.json", "missing key 'tolerance.grad'"]) { _ = try CrosscheckBundle.load(directory: missingKey) }
     }
 
