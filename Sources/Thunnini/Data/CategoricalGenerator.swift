@@ -31,6 +31,11 @@ public struct CategoricalGenerator: DataGenerator {
         return value
     }
 
+    /// The fixed biases; consumes nothing from `stream`.
+    public func sampleTokenDistribution(stream: inout RandomStream) -> [Double] {
+        biases
+    }
+
     /// H(biases).
     public func expectedOracleEntropy() -> Double {
         entropy(biases)

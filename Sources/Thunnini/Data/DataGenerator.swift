@@ -16,6 +16,11 @@ import Foundation
 ///
 /// Counts are `Double` so that, like the original's cumulative sums, `solve`
 /// also accepts soft (non one-hot) inputs; integer overloads are provided.
+///
+/// Sampling is "draw the latent per-token distribution theta from the prior,
+/// then tokens i.i.d. from theta" (every exchangeable source has this form),
+/// so a generator only says how it draws theta (`sampleTokenDistribution`);
+/// `generate` is shared.
 public protocol DataGenerator: Sendable {
     /// The validated config this generator was made from.
     var config: DataGeneratorConfig { get }
@@ -34,6 +39,11 @@ public protocol DataGenerator: Sendable {
     /// per-token distribution, which is the oracle's expected instant loss
     /// at every step.
     func expectedOracleEntropy() -> Double
+
+    /// Draws the latent per-token distribution theta (length V, sums to 1)
+    /// of one sequence from the prior, consuming words of `stream`. The
+    /// oracle (ground truth) predicts log(theta) at every step.
+    func sampleTokenDistribution(stream: inout RandomStream) -> [Double]
 }
 
 extension DataGenerator {
@@ -45,6 +55,38 @@ extension DataGenerator {
     /// `logMarginalLikelihood` for an integer count vector.
     public func logMarginalLikelihood(counts: [Int]) -> Double {
         logMarginalLikelihood(counts: counts.map(Double.init))
+    }
+
+    /// `batchSize` one-hot sequences of `sequenceLength` tokens (B x T x V)
+    /// and the oracle's log-probabilities log(theta) (B x T x V).
+    ///
+    /// Sequence b uses its own stream, `RandomStream(key: key.split(into:
+    /// batchSize)[b])`: first theta (`sampleTokenDistribution`), then one
+    /// `categorical(probabilities: theta)` draw per token. So sequence b is
+    /// the same for every batch size larger than b.
+    public func generate(key: RandomKey, batchSize: Int, sequenceLength: Int)
+        -> (sequences: Tensor, groundTruthLogProbs: Tensor) {
+        precondition(batchSize >= 0 && sequenceLength >= 0,
+                     "generate needs batchSize and sequenceLength >= 0, got \(batchSize), \(sequenceLength)")
+        let v = vocabSize
+        var sequences = Tensor(shape: [batchSize, sequenceLength, v])
+        var groundTruth = Tensor(shape: [batchSize, sequenceLength, v])
+        for (b, sequenceKey) in key.split(into: batchSize).enumerated() {
+            var stream = RandomStream(key: sequenceKey)
+            let theta = sampleTokenDistribution(stream: &stream)
+            let logTheta = theta.map { log($0) }
+            for t in 0..<sequenceLength {
+                let row = (b * sequenceLength + t) * v
+                sequences.storage[row + stream.categorical(probabilities: theta)] = 1
+                for token in 0..<v { groundTruth.storage[row + token] = logTheta[token] }
+            }
+        }
+        return (sequences, groundTruth)
+    }
+
+    /// `generate` with the config's `batch_size` and `sequence_length`.
+    public func generate(key: RandomKey) -> (sequences: Tensor, groundTruthLogProbs: Tensor) {
+        generate(key: key, batchSize: config.batchSize, sequenceLength: config.sequenceLength)
     }
 
     /// The Bayes predictor's log-probabilities and instant log losses on

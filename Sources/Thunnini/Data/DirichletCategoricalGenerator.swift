@@ -49,6 +49,11 @@ public struct DirichletCategoricalGenerator: DataGenerator {
         return value - SpecialFunctions.lnGamma(total + alphaSum)
     }
 
+    /// theta ~ Dirichlet(alphas).
+    public func sampleTokenDistribution(stream: inout RandomStream) -> [Double] {
+        stream.dirichlet(alphas: alphas)
+    }
+
     /// E[H(theta)] = ψ(A + 1) - sum_v (alpha_v / A) ψ(alpha_v + 1)
     /// (proof in Docs/exact-regret.md).
     public func expectedOracleEntropy() -> Double {

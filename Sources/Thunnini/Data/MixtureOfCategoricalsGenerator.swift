@@ -64,6 +64,11 @@ public struct MixtureOfCategoricalsGenerator: DataGenerator {
         logSumExp(logJoint(counts: counts))
     }
 
+    /// biases[c] for c ~ mixing_weights (one categorical draw).
+    public func sampleTokenDistribution(stream: inout RandomStream) -> [Double] {
+        biases[stream.categorical(probabilities: mixingWeights)]
+    }
+
     /// sum_c w_c H(biases[c]).
     public func expectedOracleEntropy() -> Double {
         var value = 0.0
