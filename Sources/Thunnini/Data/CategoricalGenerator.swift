@@ -13,6 +13,7 @@ public struct CategoricalGenerator: DataGenerator {
 
     /// Checks `biases` (length V, a probability vector).
     public init(_ config: CategoricalGeneratorConfig) throws {
+        try checkVocabSize(config.vocabSize)
         try checkProbabilityVector(config.biases, count: config.vocabSize, field: "biases")
         self.config = .categorical(config)
         self.vocabSize = config.vocabSize

@@ -141,11 +141,21 @@ public func instantLogLosses(logits: Tensor, sequences: Tensor) -> Tensor {
 }
 
 /// The generator for a config, after checking it (throws `ThunniniError`
-/// naming the offending field). `batch_size` and `sequence_length` only
-/// need to be >= 0 here; the exact quantities ignore them.
-public func makeDataGenerator(_ config: DataGeneratorConfig) throws -> any DataGenerator {
-    try checkShared(batchSize: config.batchSize, sequenceLength: config.sequenceLength,
-                    vocabSize: config.vocabSize)
+/// naming the offending field).
+///
+/// `batch_size` and `sequence_length` must be >= 0 (they are what
+/// `generate(key:)` uses); with `checkingBatchShape: false` they are not
+/// looked at, for callers that ignore them (the exact quantities).
+public func makeDataGenerator(_ config: DataGeneratorConfig,
+                              checkingBatchShape: Bool = true) throws -> any DataGenerator {
+    if checkingBatchShape {
+        guard config.batchSize >= 0 else {
+            throw ThunniniError.invalidConfig("batch_size", "must be >= 0, got \(config.batchSize)")
+        }
+        guard config.sequenceLength >= 0 else {
+            throw ThunniniError.invalidConfig("sequence_length", "must be >= 0, got \(config.sequenceLength)")
+        }
+    }
     switch config {
     case .categorical(let c): return try CategoricalGenerator(c)
     case .mixtureOfCategoricals(let c): return try MixtureOfCategoricalsGenerator(c)
@@ -153,16 +163,10 @@ public func makeDataGenerator(_ config: DataGeneratorConfig) throws -> any DataG
     }
 }
 
-/// Checks the fields every generator shares.
-private func checkShared(batchSize: Int, sequenceLength: Int, vocabSize: Int) throws {
+/// Checks `vocab_size` >= 2 (every generator's init calls this first).
+func checkVocabSize(_ vocabSize: Int) throws {
     guard vocabSize >= 2 else {
         throw ThunniniError.invalidConfig("vocab_size", "must be >= 2, got \(vocabSize)")
-    }
-    guard batchSize >= 0 else {
-        throw ThunniniError.invalidConfig("batch_size", "must be >= 0, got \(batchSize)")
-    }
-    guard sequenceLength >= 0 else {
-        throw ThunniniError.invalidConfig("sequence_length", "must be >= 0, got \(sequenceLength)")
     }
 }
 

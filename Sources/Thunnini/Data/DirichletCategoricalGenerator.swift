@@ -15,6 +15,7 @@ public struct DirichletCategoricalGenerator: DataGenerator {
 
     /// Checks `alphas` (length V, finite and > 0).
     public init(_ config: DirichletCategoricalGeneratorConfig) throws {
+        try checkVocabSize(config.vocabSize)
         guard config.alphas.count == config.vocabSize else {
             throw ThunniniError.invalidConfig("alphas", "needs \(config.vocabSize) entries, got \(config.alphas.count)")
         }

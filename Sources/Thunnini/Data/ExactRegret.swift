@@ -92,3 +92,20 @@ public struct ExactRegret: Equatable, Sendable {
         return total
     }
 }
+
+extension ExactRegret {
+    /// `{"instant_regret": [...], "cumulative_regret": [...]}` with every
+    /// number in Swift's shortest round-trip form. Throws when a value is
+    /// not finite (JSON has no infinity), which happens exactly when the
+    /// predictor gives probability 0 to a token the source can emit.
+    public func json() throws -> String {
+        for value in instantRegret + cumulativeRegret where !value.isFinite {
+            throw ThunniniError("exact regret is \(value): the predictor gives probability 0 "
+                + "to a token the source can emit")
+        }
+        func list(_ values: [Double]) -> String {
+            "[" + values.map { "\($0)" }.joined(separator: ", ") + "]"
+        }
+        return "{\"instant_regret\": \(list(instantRegret)), \"cumulative_regret\": \(list(cumulativeRegret))}"
+    }
+}

@@ -16,6 +16,7 @@ public struct MixtureOfCategoricalsGenerator: DataGenerator {
     /// Checks `mixing_weights` (non-empty probability vector) and `biases`
     /// (one probability vector of length V per component).
     public init(_ config: MixtureOfCategoricalsGeneratorConfig) throws {
+        try checkVocabSize(config.vocabSize)
         let componentCount = config.mixingWeights.count
         guard componentCount >= 1 else {
             throw ThunniniError.invalidConfig("mixing_weights", "needs at least one component")

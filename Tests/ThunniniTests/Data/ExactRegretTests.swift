@@ -151,4 +151,36 @@ struct ExactRegretTests {
             _ = try ExactRegret.compute(source: coin, predictor: try dirichlet([1, 1, 1]), length: 3)
         }
     }
+
+    /// The CLI's JSON: the two arrays, round-tripping exactly; an infinite
+    /// regret (predictor gives 0 to a possible token) is refused.
+    @Test func jsonHasBothArraysAndRefusesInfinity() throws {
+        let regret = try ExactRegret.compute(source: categorical([0.2, 0.8]), predictor: dirichlet([1, 1]), length: 7)
+        let text = try regret.json()
+        // Valid JSON with exactly the two keys, each a list of N numbers.
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: [Double]])
+        #expect(Set(object.keys) == ["instant_regret", "cumulative_regret"])
+        // The numbers round-trip bit for bit (read with Double(String), which
+        // rounds correctly, unlike corelibs' JSONSerialization).
+        func numbers(after key: String) throws -> [Double] {
+            let start = try #require(text.range(of: "\"\(key)\": ["))
+            let end = try #require(text[start.upperBound...].firstIndex(of: "]"))
+            return text[start.upperBound..<end].split(separator: ",").compactMap {
+                Double($0.trimmingCharacters(in: .whitespaces))
+            }
+        }
+        #expect(try numbers(after: "instant_regret") == regret.instantRegret)
+        #expect(try numbers(after: "cumulative_regret") == regret.cumulativeRegret)
+        let impossible = try ExactRegret.compute(source: categorical([0.2, 0.8]), predictor: categorical([0, 1]), length: 3)
+        #expect(impossible.cumulativeRegret[0] == .infinity)
+        #expect(throws: ThunniniError.self) { _ = try impossible.json() }
+    }
+
+    /// The exact quantities ignore batch_size and sequence_length, so a
+    /// config used only for them need not have valid ones.
+    @Test func batchShapeIsNotCheckedWhenIgnored() throws {
+        let config = DataGeneratorConfig.dirichletCategorical(.init(batchSize: -1, sequenceLength: -1, vocabSize: 2, alphas: [1, 1]))
+        #expect(throws: ThunniniError.self) { _ = try makeDataGenerator(config) }
+        _ = try makeDataGenerator(config, checkingBatchShape: false)
+    }
 }
