@@ -1,0 +1,80 @@
+/// The original's `LSTMPredictorTorso`: one Flax `OptimizedLSTMCell` layer
+/// per entry of `hidden_sizes`, stacked, each run over the whole sequence
+/// from a zero carry. The output is the last layer's h.
+///
+/// Parameters: `params/LSTMPredictorTorso_0/OptimizedLSTMCell_{n}/{ii,if,ig,io}/kernel`
+/// (input kernels, no bias) and `.../{hi,hf,hg,ho}/{kernel,bias}` (recurrent).
+/// Hidden states: `layer{n}_cell` and `layer{n}_hidden` after each step.
+public struct LSTMTorso: Torso {
+    public let config: LSTMTorsoConfig
+    public var moduleName: String { "LSTMPredictorTorso_0" }
+
+    public init(config: LSTMTorsoConfig) { self.config = config }
+
+    func path(_ layer: Int, _ gate: String, _ name: String) -> String {
+        "params/\(moduleName)/OptimizedLSTMCell_\(layer)/\(gate)/\(name)"
+    }
+
+    /// Gate order of the layer's `Parameters`, with the Flax names of its
+    /// input and recurrent kernels.
+    static let gateNames = [("ii", "hi"), ("if", "hf"), ("ig", "hg"), ("io", "ho")]
+
+    func cellParameters(_ layer: Int, _ parameters: ParameterTree) -> LSTM.Parameters {
+        let gates = Self.gateNames.map { input, recurrent in
+            LSTM.Gate(inputKernel: parameters[path(layer, input, "kernel")],
+                      recurrentKernel: parameters[path(layer, recurrent, "kernel")],
+                      recurrentBias: parameters[path(layer, recurrent, "bias")])
+        }
+        return LSTM.Parameters(inputGate: gates[0], forgetGate: gates[1], cellGate: gates[2], outputGate: gates[3])
+    }
+
+    public func outputSize(inputSize: Int) -> Int { config.hiddenSizes.last ?? inputSize }
+
+    /// Input kernels lecun normal, recurrent kernels orthogonal, biases zero
+    /// (Flax's OptimizedLSTMCell defaults).
+    public func initialParameters(inputSize: Int, key: RandomKey) -> [String: Tensor] {
+        var parameters: [String: Tensor] = [:]
+        var width = inputSize
+        for (layer, hidden) in config.hiddenSizes.enumerated() {
+            let keys = key.fold(in: UInt64(layer)).split(into: 8)
+            for (g, (input, recurrent)) in Self.gateNames.enumerated() {
+                parameters[path(layer, input, "kernel")] = Initializers.lecunNormal(shape: [width, hidden], key: keys[g])
+                parameters[path(layer, recurrent, "kernel")] = Initializers.orthogonal(shape: [hidden, hidden], key: keys[4 + g])
+                parameters[path(layer, recurrent, "bias")] = Tensor(shape: [hidden])
+            }
+            width = hidden
+        }
+        return parameters
+    }
+
+    public func forward(_ x: Tensor, parameters: ParameterTree, returnStates: Bool) throws -> TorsoForward {
+        var caches: [LSTM.Cache] = []
+        var states: [String: Tensor]? = returnStates ? [:] : nil
+        var h = x
+        for layer in config.hiddenSizes.indices {
+            let result = LSTM.forward(h, parameters: cellParameters(layer, parameters))
+            caches.append(result.cache)
+            states?["layer\(layer)_cell"] = result.cells
+            states?["layer\(layer)_hidden"] = result.hiddens
+            h = result.hiddens
+        }
+        return TorsoForward(output: h, states: states, cache: caches)
+    }
+
+    public func backward(_ dOutput: Tensor, forward: TorsoForward, parameters: ParameterTree) -> (input: Tensor, parameters: [String: Tensor]) {
+        let caches = forward.cache as! [LSTM.Cache]
+        var gradients: [String: Tensor] = [:]
+        var dh = dOutput
+        for layer in config.hiddenSizes.indices.reversed() {
+            let result = LSTM.backward(dHiddens: dh, dCells: nil, cache: caches[layer], parameters: cellParameters(layer, parameters))
+            let gates = [result.parameters.inputGate, result.parameters.forgetGate, result.parameters.cellGate, result.parameters.outputGate]
+            for (g, (input, recurrent)) in Self.gateNames.enumerated() {
+                gradients[path(layer, input, "kernel")] = gates[g].inputKernel
+                gradients[path(layer, recurrent, "kernel")] = gates[g].recurrentKernel
+                gradients[path(layer, recurrent, "bias")] = gates[g].recurrentBias
+            }
+            dh = result.input
+        }
+        return (dh, gradients)
+    }
+}

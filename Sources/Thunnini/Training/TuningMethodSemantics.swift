@@ -1,0 +1,92 @@
+/// What each tuning method tunes (the original's `apply_updates` and
+/// `make_grad_fn`); see Docs/optimizer.md.
+extension TuningMethod {
+    /// The prefix type of a prefix method, nil for weight methods.
+    public var prefixType: PrefixType? { Prefix.type(for: self) }
+
+    /// Whether the method tunes a prefix (and never the weights).
+    public var isPrefixMethod: Bool { prefixType != nil }
+
+    /// Whether a weight method moves the parameter at `path`. A path
+    /// component "starts with" the key as in the original (so `LoRA_in_query`
+    /// starts with `LoRA`, and `unembedding` does not start with `embedding`).
+    public func moves(_ path: String) -> Bool {
+        let components = ParameterTree.components(of: path)
+        func anyStarts(with key: String) -> Bool { components.contains { $0.hasPrefix(key) } }
+        switch self {
+        case .prefixReal, .prefixSimplex, .prefixSoft: return false
+        case .fullParameters: return !anyStarts(with: "LoRA")
+        case .loraFinetune: return anyStarts(with: "LoRA")
+        case .embedding: return anyStarts(with: "embedding")
+        case .unembedding: return anyStarts(with: "unembedding")
+        case .embeddingUnembedding: return anyStarts(with: "embedding") || anyStarts(with: "unembedding")
+        }
+    }
+
+    /// The errors the original raises for a method its predictor cannot use.
+    public func checkApplicable(to torsoConfig: TorsoConfig) throws {
+        switch self {
+        case .fullParameters where !torsoConfig.isTrainable:
+            throw ThunniniError("tuning method 'full_parameters' requires a trainable torso (is_trainable is false)")
+        case .loraFinetune:
+            guard case .transformer(let transformer) = torsoConfig else {
+                throw ThunniniError("tuning method 'lora_finetune' is only supported for Transformer torsos, not \(torsoConfig.torsoType)")
+            }
+            if !transformer.useLoRA {
+                throw ThunniniError("tuning method 'lora_finetune' needs use_lora = true in the torso config")
+            }
+        default: break
+        }
+    }
+}
+
+/// One update step of training or tuning (the original's `update_parameters`):
+/// loss and gradient at the current parameters/prefix, clip + Adam, and the
+/// method's partial update.
+public struct UpdateStep: Sendable {
+    public let predictor: Predictor
+    public let method: TuningMethod
+    /// The optimizer and its state: over the prefix (key `prefix`) for prefix
+    /// methods, over the whole parameter tree for weight methods.
+    public private(set) var optimizer: ClippedAdam
+
+    /// What one step reports.
+    public struct Report: Equatable, Sendable {
+        /// The loss before the update.
+        public var loss: Double
+        /// The global norm of the gradient before clipping.
+        public var gradientNorm: Double
+    }
+
+    /// A fresh optimizer for `method`, initialised on `prefix` (prefix
+    /// methods) or on `parameters` (weight methods).
+    public init(predictor: Predictor, method: TuningMethod, hyperparameters: ClippedAdam.Hyperparameters,
+                parameters: ParameterTree, prefix: Tensor?) throws {
+        try method.checkApplicable(to: predictor.torsoConfig)
+        self.predictor = predictor
+        self.method = method
+        if method.isPrefixMethod {
+            guard let prefix else { throw ThunniniError("tuning method '\(method.rawValue)' needs an initial prefix") }
+            optimizer = ClippedAdam(hyperparameters, over: ParameterTree(["prefix": prefix]))
+        } else {
+            optimizer = ClippedAdam(hyperparameters, over: parameters)
+        }
+    }
+
+    /// Runs one step on `sequences`, updating `parameters` or `prefix` in place.
+    public mutating func step(parameters: inout ParameterTree, prefix: inout Tensor?, sequences: Tensor) throws -> Report {
+        let fullPrefix = Prefix(type: method.prefixType ?? .none, values: method.isPrefixMethod ? prefix : nil)
+        let output = try predictor.forward(parameters: parameters, sequences: sequences, prefix: fullPrefix)
+        let gradients = predictor.gradients(parameters: parameters, sequences: sequences, prefix: fullPrefix, output: output)
+        let norm: Double
+        if method.isPrefixMethod {
+            var tree = ParameterTree(["prefix": prefix!])
+            norm = optimizer.step(params: &tree, grads: ParameterTree(["prefix": gradients.prefix!]))
+            prefix = tree["prefix"]
+        } else {
+            let method = self.method
+            norm = optimizer.step(params: &parameters, grads: gradients.parameters, moves: { method.moves($0) })
+        }
+        return Report(loss: output.loss, gradientNorm: norm)
+    }
+}
