@@ -79,17 +79,26 @@ public enum NPZ {
 
     /// The bytes of the archive `write` would produce.
     public static func encode(_ arrays: [String: Tensor], destination: String = "npz") throws -> Data {
+        for name in arrays.keys {
+            guard !name.isEmpty, !name.hasPrefix("/"), !name.split(separator: "/").contains("..") else {
+                throw ThunniniError("\(destination): invalid array name '\(name)'")
+            }
+        }
+        return try encode(entries: arrays.mapValues { NPY.encode($0) }, destination: destination)
+    }
+
+    /// A deterministic archive of raw `.npy` blobs (entry `<name>.npy`, sorted
+    /// by name). Internal: tests use it to build archives with arrays that the
+    /// reader must refuse.
+    static func encode(entries: [String: Data], destination: String) throws -> Data {
         let archive: Archive
         do {
             archive = try Archive(accessMode: .create)
         } catch {
             throw ThunniniError("\(destination): cannot create a zip archive in memory (\(error))")
         }
-        for name in arrays.keys.sorted() {
-            guard !name.isEmpty, !name.hasPrefix("/"), !name.split(separator: "/").contains("..") else {
-                throw ThunniniError("\(destination): invalid array name '\(name)'")
-            }
-            let blob = NPY.encode(arrays[name]!)
+        for name in entries.keys.sorted() {
+            let blob = entries[name]!
             do {
                 try archive.addEntry(with: name + ".npy", type: .file, uncompressedSize: Int64(blob.count),
                                      modificationDate: fixedModificationDate, permissions: 0o644,

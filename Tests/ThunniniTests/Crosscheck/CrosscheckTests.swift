@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+@testable import Thunnini
+
+/// The original's own numbers: every public bundle under
+/// Golden/crosscheck/thunnini-jax, run through `Crosscheck` exactly as
+/// `thunnini-ref crosscheck` does.
+@Suite struct CrosscheckTests {
+    static let predictorBundles = ["linear", "lstm", "transformer_lora", "transformer_bias_v3"]
+    static let datagenBundles = ["datagen_categorical_v3", "datagen_dirichlet_v3", "datagen_mixture_v2"]
+
+    /// Forward values and gradients: the arrays of the predictor issue.
+    static func isForwardOrGradient(_ name: String) -> Bool {
+        name.hasPrefix("case/") || name.hasSuffix("/loss") || name.contains("/grad/") || name.hasSuffix("grad_global_norm")
+    }
+
+    @Test("forward values and gradients match the original", arguments: predictorBundles)
+    func predictorForwardAndGradients(name: String) throws {
+        let report = try Crosscheck.run(directory: bundleDirectory(name))
+        let relevant = report.comparisons.filter { Self.isForwardOrGradient($0.name) }
+        // Every forward case and every method's gradient must have been compared.
+        let bundle = try CrosscheckBundle.load(directory: bundleDirectory(name))
+        // (`case/<type>/prefix` is an input, not an output.)
+        let expected = bundle.arrays.keys.filter { Self.isForwardOrGradient($0) && !($0.hasPrefix("case/") && $0.hasSuffix("/prefix")) }
+        #expect(Set(relevant.map(\.name)) == Set(expected))
+        for comparison in relevant { #expect(comparison.passed, "\(name): \(comparison.summary)") }
+    }
+
+    @Test("per-step losses and unclipped gradient norms match the original", arguments: predictorBundles)
+    func predictorStepCurves(name: String) throws {
+        let report = try Crosscheck.run(directory: bundleDirectory(name))
+        let steps = report.comparisons.filter { $0.name.hasSuffix("step_losses") || $0.name.hasSuffix("step_grad_norms_unclipped") }
+        #expect(!steps.isEmpty)
+        for comparison in steps { #expect(comparison.passed, "\(name): \(comparison.summary)") }
+    }
+
+    @Test("data-generator bundles pass completely", arguments: datagenBundles)
+    func datagenBundles(name: String) throws {
+        let report = try Crosscheck.run(directory: bundleDirectory(name))
+        #expect(report.passed(requireAll: true), "\(report.comparisons.filter { !$0.passed }.map(\.summary)) \(report.uncompared)")
+        #expect(report.comparisons.count == 4)
+    }
+}
+
+/// Bad bundles end in one clear `ThunniniError`, never a crash.
+@Suite final class CrosscheckBadInputTests {
+    let scratch: URL
+
+    init() throws { scratch = try makeTemporaryDirectory() }
+    deinit { try? FileManager.default.removeItem(at: scratch) }
+
+    /// A copy of bundle `name` whose files can be edited.
+    func copy(of name: String) throws -> URL {
+        let directory = scratch.appendingPathComponent(UUID().uuidString)
+        try FileManager.default.copyItem(at: bundleDirectory(name), to: directory)
+        return directory
+    }
+
+    @Test func missingFile() throws {
+        let directory = try copy(of: "linear")
+        try FileManager.default.removeItem(at: directory.appendingPathComponent("arrays.npz"))
+        expectThunniniError(["arrays.npz"]) { _ = try Crosscheck.run(directory: directory) }
+    }
+
+    @Test func truncatedNPZ() throws {
+        let directory = try copy(of: "lstm")
+        let url = directory.appendingPathComponent("arrays.npz")
+        let data = try Data(contentsOf: url)
+        try data.prefix(data.count / 2).write(to: url)
+        expectThunniniError(["arrays.npz"]) { _ = try Crosscheck.run(directory: directory) }
+    }
+
+    @Test func wrongDtype() throws {
+        // Replace one array with a complex-valued .npy, which the reader refuses.
+        let directory = try copy(of: "linear")
+        let url = directory.appendingPathComponent("arrays.npz")
+        var entries = try NPZ.read(url).mapValues { NPY.encode($0) }
+        var npy = entries["sequences"]!
+        let header = String(decoding: npy.prefix(128), as: UTF8.self).replacingOccurrences(of: "'<f8'", with: "'<c8'")
+        npy.replaceSubrange(0..<128, with: Data(header.utf8))
+        entries["sequences"] = npy
+        try NPZ.encode(entries: entries, destination: url.path).write(to: url)
+        expectThunniniError(["sequences"]) { _ = try Crosscheck.run(directory: directory) }
+    }
+
+    @Test func wrongParameterShape() throws {
+        let directory = try copy(of: "linear")
+        let url = directory.appendingPathComponent("arrays.npz")
+        var arrays = try NPZ.read(url)
+        arrays["params/embedding/kernel"] = Tensor(shape: [8, 2])
+        try NPZ.write(arrays, to: url)
+        expectThunniniError(["params/embedding/kernel"]) { _ = try Crosscheck.run(directory: directory) }
+    }
+
+    @Test func unknownTorsoType() throws {
+        let directory = try copy(of: "lstm")
+        try editJSON(directory) { json in
+            var torso = json["torso_config"] as! [String: Any]
+            torso["torso_type"] = "GRU"
+            json["torso_config"] = torso
+        }
+        expectThunniniError(["torso_type", "GRU"]) { _ = try Crosscheck.run(directory: directory) }
+    }
+
+    @Test func configFailingValidation() throws {
+        let directory = try copy(of: "transformer_lora")
+        try editJSON(directory) { json in
+            var torso = json["torso_config"] as! [String: Any]
+            torso["num_attention_heads"] = 3
+            json["torso_config"] = torso
+        }
+        expectThunniniError(["num_attention_heads"]) { _ = try Crosscheck.run(directory: directory) }
+    }
+
+    func editJSON(_ directory: URL, _ edit: (inout [String: Any]) -> Void) throws {
+        let url = directory.appendingPathComponent("bundle.json")
+        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        edit(&json)
+        try JSONSerialization.data(withJSONObject: json).write(to: url)
+    }
+}
