@@ -1,3 +1,5 @@
+import Foundation
+
 /// The predictor's parameters, keyed by their full Flax path.
 ///
 /// Paths are exactly the original's, with the collection first and `/` as
@@ -73,5 +75,25 @@ public struct ParameterTree: Equatable, Sendable {
         for path in paths where values[path]!.shape != other.values[path]!.shape {
             throw ThunniniError("\(context): parameter '\(path)' has shape \(other.values[path]!.shape), expected \(values[path]!.shape)")
         }
+    }
+}
+
+extension ParameterTree {
+    /// Reads a tree from an `.npz` whose array names are the full Flax paths
+    /// (`params/...`), as the original's parameters exported with
+    /// `numpy.savez`. Arrays outside `params/` are an error, so that a wrong
+    /// file is not half-used.
+    public static func load(npz url: URL) throws -> ParameterTree {
+        let arrays = try NPZ.read(url)
+        if let stray = arrays.keys.sorted().first(where: { !$0.hasPrefix("params/") }) {
+            throw ThunniniError("\(url.path): array '\(stray)' is not a parameter (names must start with 'params/')")
+        }
+        guard !arrays.isEmpty else { throw ThunniniError("\(url.path): no parameters in the archive") }
+        return ParameterTree(arrays)
+    }
+
+    /// Writes the tree as `.npz` (float64, names = paths), atomically.
+    public func save(npz url: URL) throws {
+        try NPZ.write(values, to: url)
     }
 }
