@@ -1,0 +1,58 @@
+/// Evaluation of a (tuned) predictor on sequences (the original's `evaluation.py`).
+public enum Evaluation {
+    /// Per-sequence results of one predictor on one set of sequences.
+    public struct Result: Sendable {
+        /// B x T x V log-probabilities of the sequence tokens.
+        public var logProbabilities: Tensor
+        /// B x T instant log losses.
+        public var instantLosses: Tensor
+        /// Hidden states at the sequence positions, when the torso returns them.
+        public var states: [String: Tensor]?
+    }
+
+    /// Runs the predictor on `sequences` (B x T x V) in chunks of `batchSize`
+    /// sequences (`nil` or < 1: all at once). Every operation of the
+    /// predictor acts on one sequence at a time, so chunking changes nothing
+    /// in the per-sequence results (asserted bit for bit in the tests).
+    public static func evaluate(predictor: Predictor, parameters: ParameterTree, sequences: Tensor,
+                                prefix: Prefix = .none, batchSize: Int? = nil) throws -> Result {
+        try predictor.checkInputs(sequences: sequences, prefix: prefix)
+        let total = sequences.shape[0]
+        let chunk = (batchSize ?? 0) >= 1 ? batchSize! : total
+        var parts: [Predictor.Output] = []
+        var start = 0
+        while start < total {
+            let count = min(chunk, total - start)
+            let part = try predictor.forward(parameters: parameters, sequences: rows(sequences, start, count), prefix: prefix)
+            parts.append(part)
+            start += count
+        }
+        var states: [String: Tensor]? = nil
+        if let first = parts.first?.states {
+            states = [:]
+            for name in first.keys { states![name] = concatenate(parts.map { $0.states![name]! }) }
+        }
+        return Result(logProbabilities: concatenate(parts.map(\.logProbabilities)),
+                      instantLosses: concatenate(parts.map(\.instantLosses)), states: states)
+    }
+
+    /// Sequences `start ..< start + count` of a batch-first tensor.
+    static func rows(_ x: Tensor, _ start: Int, _ count: Int) -> Tensor {
+        let rowSize = x.count / max(x.shape[0], 1)
+        var shape = x.shape
+        shape[0] = count
+        return Tensor(shape: shape, storage: Array(x.storage[(start * rowSize)..<((start + count) * rowSize)]))
+    }
+
+    /// Concatenation along the first axis.
+    static func concatenate(_ parts: [Tensor]) -> Tensor {
+        var shape = parts[0].shape
+        shape[0] = parts.reduce(0) { $0 + $1.shape[0] }
+        return Tensor(shape: shape, storage: parts.flatMap(\.storage))
+    }
+
+    /// Per-sequence cumulative loss (sum over time) of B x T instant losses, averaged over the batch.
+    public static func meanCumulativeLoss(_ instantLosses: Tensor) -> Double {
+        instantLosses.storage.reduce(0, +) / Double(instantLosses.shape[0])
+    }
+}
