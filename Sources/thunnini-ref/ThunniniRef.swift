@@ -8,6 +8,6 @@ struct ThunniniRef: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "thunnini-ref",
         abstract: "Swift reference implementation of Thunnini (fine-tuning of neural sequence predictors).",
-        subcommands: []
+        subcommands: [GoldenCommand.self]
     )
 }

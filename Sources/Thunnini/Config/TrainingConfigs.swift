@@ -105,4 +105,21 @@ public struct TuningConfig: Codable, Equatable, Sendable {
         }
         iterateDatagenSeedOverRepetitions = try c.decodeIfPresent(Bool.self, forKey: .iterateDatagenSeedOverRepetitions) ?? true
     }
+
+    /// Writes every key, with `null` for an absent `prefix_length` or
+    /// `prefix_init_method` (as the original's dict has `None`): omitting
+    /// `prefix_init_method` would read back as the default `simplex`.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(numTuningSteps, forKey: .numTuningSteps)
+        try c.encode(learningRate, forKey: .learningRate)
+        try c.encode(maxGradNorm, forKey: .maxGradNorm)
+        try c.encode(dataGenSeed, forKey: .dataGenSeed)
+        try c.encode(prefixInitSeed, forKey: .prefixInitSeed)
+        try c.encode(tuningMethod, forKey: .tuningMethod)
+        try c.encode(numTuningRepetitions, forKey: .numTuningRepetitions)
+        try c.encode(prefixLength, forKey: .prefixLength)
+        try c.encode(prefixInitMethod, forKey: .prefixInitMethod)
+        try c.encode(iterateDatagenSeedOverRepetitions, forKey: .iterateDatagenSeedOverRepetitions)
+    }
 }

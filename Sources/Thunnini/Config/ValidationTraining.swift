@@ -1,0 +1,32 @@
+/// Validation of the training and tuning configs (see `ValidatableConfig`).
+
+extension TrainingConfig: ValidatableConfig {
+    public func validate() throws {
+        try ConfigCheck.atLeast(0, numTrainingSteps, "num_training_steps")
+        try ConfigCheck.positive(learningRate, "learning_rate")
+        try ConfigCheck.positive(maxGradNorm, "max_grad_norm")
+    }
+}
+
+extension TuningConfig: ValidatableConfig {
+    /// The methods that tune a prefix (and so need its length and initialisation).
+    static let prefixMethods: Set<TuningMethod> = [.prefixReal, .prefixSimplex, .prefixSoft]
+
+    public func validate() throws {
+        try ConfigCheck.atLeast(0, numTuningSteps, "num_tuning_steps")
+        try ConfigCheck.positive(learningRate, "learning_rate")
+        try ConfigCheck.positive(maxGradNorm, "max_grad_norm")
+        try ConfigCheck.atLeast(1, numTuningRepetitions, "num_tuning_repetitions")
+        if let prefixLength {
+            try ConfigCheck.atLeast(0, prefixLength, "prefix_length")
+        }
+        if Self.prefixMethods.contains(tuningMethod) {
+            guard prefixLength != nil else {
+                throw ThunniniError.invalidConfig("prefix_length", "is required by tuning_method '\(tuningMethod.rawValue)'")
+            }
+            guard prefixInitMethod != nil else {
+                throw ThunniniError.invalidConfig("prefix_init_method", "is required by tuning_method '\(tuningMethod.rawValue)'")
+            }
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import ZIPFoundation
+
+/// Reading and writing `.npz` archives: a zip of `.npy` files, one per array,
+/// entry `<name>.npy` for the array `name` (names may contain `/`).
+///
+/// Reading accepts stored and deflated entries (`numpy.savez` and
+/// `numpy.savez_compressed`). Writing stores `<f8` arrays uncompressed, in
+/// sorted name order, with a fixed modification date (1980-01-01 00:00 UTC)
+/// and fixed permissions, so identical input gives a byte-identical file; the
+/// file is replaced atomically.
+public enum NPZ {
+    /// The modification date of every written entry: the earliest DOS date.
+    static let fixedModificationDate = Date(timeIntervalSince1970: 315_532_800)
+
+    /// Reads every array of the archive at `url`, keyed by name (without `.npy`).
+    public static func read(_ url: URL) throws -> [String: Tensor] {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw ThunniniError("\(url.path): cannot read (\(error.localizedDescription))")
+        }
+        return try read(data, source: url.path)
+    }
+
+    /// Reads every array of an in-memory archive; `source` names it in errors.
+    public static func read(_ data: Data, source: String) throws -> [String: Tensor] {
+        guard let declaredEntries = declaredEntryCount(data) else {
+            throw ThunniniError("\(source): not a zip archive or truncated (no end-of-central-directory record)")
+        }
+        let archive: Archive
+        do {
+            archive = try Archive(data: data, accessMode: .read)
+        } catch {
+            throw ThunniniError("\(source): not a readable zip archive (\(error))")
+        }
+        var arrays: [String: Tensor] = [:]
+        var seenEntries = 0
+        for entry in archive {
+            seenEntries += 1
+            guard entry.type == .file else { continue }
+            let path = entry.path
+            guard path.hasSuffix(".npy"), path.count > 4 else {
+                throw ThunniniError("\(source): entry '\(path)' is not a .npy array")
+            }
+            let name = String(path.dropLast(4))
+            guard arrays[name] == nil else {
+                throw ThunniniError("\(source): array '\(name)' appears twice")
+            }
+            var blob = Data()
+            let checksum: CRC32
+            do {
+                checksum = try archive.extract(entry) { chunk in blob.append(chunk) }
+            } catch {
+                throw ThunniniError("\(source): entry '\(path)' is corrupt (\(error))")
+            }
+            // Extracting to a consumer computes the CRC but does not check it.
+            guard checksum == entry.checksum else {
+                throw ThunniniError("\(source): entry '\(path)' is corrupt (CRC-32 mismatch)")
+            }
+            do {
+                arrays[name] = try NPY.decode(blob, name: name)
+            } catch let error as ThunniniError {
+                throw ThunniniError("\(source): \(error.message)")
+            }
+        }
+        // ZIPFoundation stops iterating silently at an unreadable record.
+        if declaredEntries != 0xFFFF, seenEntries != declaredEntries {
+            throw ThunniniError("\(source): corrupt zip archive (directory declares \(declaredEntries) entries, \(seenEntries) readable)")
+        }
+        return arrays
+    }
+
+    /// Writes `arrays` to `url` as `<f8` `.npy` entries, deterministically and atomically.
+    public static func write(_ arrays: [String: Tensor], to url: URL) throws {
+        try writeAtomically(try encode(arrays, destination: url.path), to: url)
+    }
+
+    /// The bytes of the archive `write` would produce.
+    public static func encode(_ arrays: [String: Tensor], destination: String = "npz") throws -> Data {
+        let archive: Archive
+        do {
+            archive = try Archive(accessMode: .create)
+        } catch {
+            throw ThunniniError("\(destination): cannot create a zip archive in memory (\(error))")
+        }
+        for name in arrays.keys.sorted() {
+            guard !name.isEmpty, !name.hasPrefix("/"), !name.split(separator: "/").contains("..") else {
+                throw ThunniniError("\(destination): invalid array name '\(name)'")
+            }
+            let blob = NPY.encode(arrays[name]!)
+            do {
+                try archive.addEntry(with: name + ".npy", type: .file, uncompressedSize: Int64(blob.count),
+                                     modificationDate: fixedModificationDate, permissions: 0o644,
+                                     compressionMethod: .none) { position, size in
+                    let start = Int(position)
+                    return blob.subdata(in: start..<min(start + size, blob.count))
+                }
+            } catch {
+                throw ThunniniError("\(destination): cannot add array '\(name)' (\(error))")
+            }
+        }
+        guard let data = archive.data else {
+            throw ThunniniError("\(destination): the in-memory zip archive has no data")
+        }
+        return data
+    }
+
+    /// The entry count of the end-of-central-directory record, or nil if there is none.
+    static func declaredEntryCount(_ data: Data) -> Int? {
+        let bytes = [UInt8](data)
+        let recordLength = 22
+        guard bytes.count >= recordLength else { return nil }
+        // The record sits at the end, followed by a comment of at most 65535 bytes.
+        let earliest = max(0, bytes.count - recordLength - 0xFFFF)
+        var start = bytes.count - recordLength
+        while start >= earliest {
+            if bytes[start] == 0x50, bytes[start + 1] == 0x4B, bytes[start + 2] == 0x05, bytes[start + 3] == 0x06 {
+                let commentLength = Int(bytes[start + 20]) | Int(bytes[start + 21]) << 8
+                if start + recordLength + commentLength == bytes.count {
+                    return Int(bytes[start + 10]) | Int(bytes[start + 11]) << 8
+                }
+            }
+            start -= 1
+        }
+        return nil
+    }
+}

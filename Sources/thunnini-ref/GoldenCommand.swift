@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import Thunnini
+
+/// `thunnini-ref golden [--update] [--root DIR]`: check (or regenerate) the
+/// fixed-seed golden files under `DIR/Golden`.
+struct GoldenCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "golden",
+        abstract: "Check the fixed-seed golden files under Golden/ (or regenerate them with --update)."
+    )
+
+    @Flag(help: "Regenerate every golden file (and delete files of cases that no longer exist).")
+    var update = false
+
+    @Option(help: "Repository root; the files live in <root>/Golden.")
+    var root: String = "."
+
+    func run() throws {
+        let directory = URL(fileURLWithPath: root).appendingPathComponent("Golden")
+        let cases = GoldenRegistry.cases
+        do {
+            if update {
+                for goldenCase in cases {
+                    try GoldenFile.write(goldenCase, to: directory)
+                    print("wrote \(GoldenFile.url(for: goldenCase, in: directory).path)")
+                }
+                for orphan in GoldenFile.orphanedFiles(in: directory, cases: cases) {
+                    try FileManager.default.removeItem(at: orphan)
+                    print("removed \(orphan.path) (no such case)")
+                }
+                return
+            }
+            var problems: [String] = []
+            for goldenCase in cases {
+                let mismatches = try GoldenFile.compare(goldenCase, against: directory)
+                problems += mismatches.map(\.description)
+                print("\(mismatches.isEmpty ? "ok  " : "FAIL") \(goldenCase.name)")
+            }
+            problems += GoldenFile.orphanedFiles(in: directory, cases: cases)
+                .map { "\($0.path): no golden case of that name (run `thunnini-ref golden --update`)" }
+            guard problems.isEmpty else {
+                for problem in problems {
+                    FileHandle.standardError.write(Data("mismatch: \(problem)\n".utf8))
+                }
+                FileHandle.standardError.write(Data("error: \(problems.count) golden mismatch(es) in \(directory.path)\n".utf8))
+                throw ExitCode.failure
+            }
+            print("all \(cases.count) golden case(s) match")
+        } catch let error as ThunniniError {
+            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}
