@@ -7,8 +7,9 @@ import Foundation
 /// Reports are throttled by `every` (the final step is always reported).
 /// The reporter only reads the numbers it is given and writes text, so it
 /// cannot change any numerical result. Not thread-safe: one phase, one
-/// reporter, updated from the loop that runs the phase.
-public final class Progress {
+/// reporter, updated from the loop that runs the phase. (Not named
+/// `Progress`, which would clash with Foundation's class in every client.)
+public final class ProgressReporter {
     /// How often a line may be printed.
     public enum Cadence: Equatable, Sendable {
         /// After every `n`-th step (steps n, 2n, ...).
@@ -40,8 +41,8 @@ public final class Progress {
     ///   - clock: seconds from an arbitrary origin, for tests (default: monotonic time).
     ///   - output: receives each line, newline included (default: stderr).
     public init(phase: String, total: Int, every: Cadence = .seconds(2),
-                clock: @escaping () -> Double = Progress.monotonicSeconds,
-                output: @escaping (String) -> Void = Progress.writeToStandardError) {
+                clock: @escaping () -> Double = ProgressReporter.monotonicSeconds,
+                output: @escaping (String) -> Void = ProgressReporter.writeToStandardError) {
         self.phase = phase
         self.total = total
         self.cadence = every
