@@ -1,0 +1,153 @@
+/// Runs an `ExperimentSpec` end to end (the original's experiment notebook
+/// around `tuning.run_tuning_experiment`): pretraining, every tuning config
+/// and repetition, the hard-prefix search, the baselines, and evaluation of
+/// everything on every evaluation source. Output: `ExperimentResults`, which
+/// `ExperimentResults.write(to:)` puts on disk (Docs/experiment.md).
+public struct ExperimentRunner {
+    public let spec: ExperimentSpec
+    /// Whether long phases print progress lines on stderr.
+    public var reportsProgress: Bool
+
+    public init(spec: ExperimentSpec, reportsProgress: Bool = true) throws {
+        try spec.validate()
+        self.spec = spec
+        self.reportsProgress = reportsProgress
+    }
+
+    /// A progress callback for a phase of `total` steps (or nil when quiet).
+    func progress(_ phase: String, total: Int) -> (reporter: ProgressReporter?, onStep: ((Int, Double) -> Void)?) {
+        guard reportsProgress else { return (nil, nil) }
+        let reporter = ProgressReporter(phase: phase, total: total)
+        return (reporter, { step, loss in reporter.update(step: step, loss: loss) })
+    }
+
+    /// The whole experiment. Deterministic: the same spec gives the same results.
+    public func run() throws -> ExperimentResults {
+        let predictor = try Predictor(config: spec.predictorConfig, torsoConfig: spec.torsoConfig)
+        var results = ExperimentResults(spec: spec)
+
+        // Pretraining (or a fresh initialisation).
+        let parameters: ParameterTree
+        if let pretraining = spec.pretraining {
+            let (reporter, onStep) = progress("pretrain", total: pretraining.trainingConfig.numTrainingSteps)
+            let trained = try Pretraining.train(predictor: predictor, data: pretraining.dataConfig,
+                                                config: pretraining.trainingConfig, onStep: onStep)
+            reporter?.finish()
+            parameters = trained.parameters
+            results.pretraining = .init(losses: trained.losses, gradientNorms: trained.gradientNorms)
+        } else {
+            parameters = predictor.initialParameters(seed: spec.predictorInitSeed!)
+        }
+        results.parameters = parameters
+
+        // Evaluation sequences: one draw per source, all with the same seed.
+        let evalKey = RandomKey(seed: UInt64(spec.evalDatagenSeed))
+        var sources: [EvaluationSource] = []
+        for named in spec.evalDataConfigs {
+            let generator = try makeDataGenerator(named.config)
+            let (sequences, groundTruthLogProbs) = generator.generate(key: evalKey)
+            sources.append(EvaluationSource(name: named.name, generator: generator, sequences: sequences,
+                                            groundTruthLosses: instantLogLosses(logits: groundTruthLogProbs, sequences: sequences)))
+            results.sequences[named.name] = ["sequences": sequences, "ground_truth_log_probs": groundTruthLogProbs]
+        }
+        let batchSize = spec.evalBatchSize >= 1 ? spec.evalBatchSize : nil
+        func evaluate(_ method: String, parameters: ParameterTree, prefix: Prefix) throws {
+            for source in sources {
+                let losses = try Evaluation.evaluate(predictor: predictor, parameters: parameters, sequences: source.sequences,
+                                                     prefix: prefix, batchSize: batchSize).instantLosses
+                results.addRepetition(source: source.name, method: method, losses: losses, groundTruth: source.groundTruthLosses)
+            }
+        }
+
+        // Tuning: every config, every repetition, evaluated on every source.
+        let tuningGenerator = try makeDataGenerator(spec.tuningDataConfig)
+        for named in spec.tuningConfigs {
+            let config = named.config
+            var prefixKey = RandomKey(seed: UInt64(config.prefixInitSeed))
+            var dataSeed = config.dataGenSeed
+            for repetition in 1...config.numTuningRepetitions {
+                var initialPrefix: Tensor? = nil
+                if let prefixType = config.tuningMethod.prefixType {
+                    let (next, now) = prefixKey.split()
+                    prefixKey = next
+                    let width = prefixType == .embedding ? spec.predictorConfig.embeddingDimensionality : spec.predictorConfig.tokenDimensionality
+                    initialPrefix = Tuning.initialPrefix(length: config.prefixLength!, width: width, method: config.prefixInitMethod!, key: now)
+                }
+                if config.iterateDatagenSeedOverRepetitions { dataSeed += 1 }
+                let (reporter, onStep) = progress("tune \(named.name) rep \(repetition)/\(config.numTuningRepetitions)", total: config.numTuningSteps + 1)
+                let tuned = try Tuning.tune(predictor: predictor, parameters: parameters, data: spec.tuningDataConfig,
+                                            config: config, initialPrefix: initialPrefix, overrideDataGenSeed: dataSeed, onStep: onStep)
+                reporter?.finish()
+                results.tuningRuns[named.name, default: []].append(.init(losses: tuned.losses, gradientNorms: tuned.gradientNorms,
+                                                                         initialPrefix: tuned.initialPrefix, prefix: tuned.prefix,
+                                                                         parameters: config.tuningMethod.isPrefixMethod ? nil : tuned.parameters))
+                try evaluate(named.name, parameters: tuned.parameters,
+                             prefix: Prefix(type: config.tuningMethod.prefixType ?? .none, values: tuned.prefix))
+            }
+        }
+
+        // Hard-prefix search sequences (HardPT and PreBayesPT).
+        var searchSequences: Tensor? = nil
+        if let hard = spec.hardPrefix {
+            searchSequences = tuningGenerator.generate(key: RandomKey(seed: UInt64(hard.dataGenSeed)), batchSize: hard.numSequences,
+                                                       sequenceLength: spec.tuningDataConfig.sequenceLength).sequences
+        }
+        if let hard = spec.hardPrefix, hard.enabled {
+            let found = try HardPrefixSearch.search(predictor: predictor, parameters: parameters, sequences: searchSequences!,
+                                                    length: hard.prefixLength, batchSize: batchSize)
+            results.hardPrefixes["HardPT"] = .init(tokens: found.tokens, loss: found.loss, candidateLosses: found.candidateLosses)
+            try evaluate("HardPT", parameters: parameters, prefix: Prefix(type: .prepend, values: found.prefix))
+        }
+
+        // Baselines, in the order listed.
+        for baseline in spec.baselines {
+            switch baseline {
+            case .targetBayes, .evalBayes:
+                for (named, source) in zip(spec.evalDataConfigs, sources) where spec.bayesLabel(for: named) == baseline.rawValue {
+                    results.addRepetition(source: source.name, method: baseline.rawValue,
+                                          losses: source.generator.solve(sequences: source.sequences).instantLosses,
+                                          groundTruth: source.groundTruthLosses)
+                }
+            case .groundTruth:
+                for source in sources {
+                    results.addRepetition(source: source.name, method: baseline.rawValue, losses: source.groundTruthLosses,
+                                          groundTruth: source.groundTruthLosses)
+                }
+            case .noTuning:
+                try evaluate(baseline.rawValue, parameters: parameters, prefix: .none)
+            case .randomPF:
+                let real = spec.tuningConfigs.first { $0.config.tuningMethod == .prefixReal }!
+                for run in results.tuningRuns[real.name] ?? [] {
+                    try evaluate(baseline.rawValue, parameters: parameters, prefix: Prefix(type: .prepend, values: run.initialPrefix))
+                }
+            case .preBayes:
+                let pretrainingBayes = try makeDataGenerator(spec.pretraining!.dataConfig)
+                for source in sources {
+                    results.addRepetition(source: source.name, method: baseline.rawValue,
+                                          losses: pretrainingBayes.solve(sequences: source.sequences).instantLosses,
+                                          groundTruth: source.groundTruthLosses)
+                }
+            case .preBayesPT:
+                let pretrainingBayes = try makeDataGenerator(spec.pretraining!.dataConfig)
+                let found = try HardPrefixSearch.search(bayes: pretrainingBayes, sequences: searchSequences!,
+                                                        length: spec.hardPrefix!.prefixLength)
+                results.hardPrefixes[baseline.rawValue] = .init(tokens: found.tokens, loss: found.loss, candidateLosses: found.candidateLosses)
+                for source in sources {
+                    let losses = HardPrefixSearch.bayesWithPrefix(pretrainingBayes, prefix: found.prefix, sequences: source.sequences).instantLosses
+                    results.addRepetition(source: source.name, method: baseline.rawValue, losses: losses, groundTruth: source.groundTruthLosses)
+                }
+            case .untrained:
+                try evaluate(baseline.rawValue, parameters: predictor.initialParameters(seed: spec.untrainedInitSeed!), prefix: .none)
+            }
+        }
+        return results
+    }
+
+    /// One evaluation source with its shared sequences.
+    struct EvaluationSource {
+        var name: String
+        var generator: any DataGenerator
+        var sequences: Tensor
+        var groundTruthLosses: Tensor
+    }
+}
