@@ -29,10 +29,11 @@ struct ComparisonLog {
     init(bundle: CrosscheckBundle) { self.bundle = bundle }
 
     /// Compares `actual` with the bundle's `name` if the bundle has it.
-    mutating func compare(_ name: String, _ actual: Tensor, _ tolerance: Tolerance) {
+    mutating func compare(_ name: String, _ actual: Tensor, _ tolerance: Tolerance, allowance: Tensor? = nil) {
         guard let expected = bundle.arrays[name] else { return }
         compared.insert(name)
-        comparisons.append(ArrayComparison.compare(name: name, actual: actual, expected: expected, tolerance: tolerance))
+        comparisons.append(ArrayComparison.compare(name: name, actual: actual, expected: expected, tolerance: tolerance,
+                                                   allowance: allowance))
     }
 
     /// Compares a scalar.

@@ -105,6 +105,7 @@ extension Crosscheck {
         var prefix = initialPrefix
         var step = try UpdateStep(predictor: predictor, method: method, hyperparameters: hyperparameters,
                                   parameters: parameters, prefix: prefix)
+        var allowance = StepAllowance(hyperparameters: hyperparameters, gradientTolerance: bundle.tolerance.grad)
         let batchShape = Array(batches.shape.dropFirst())
         let batchSize = batchShape.reduce(1, *)
         var losses: [Double] = [], norms: [Double] = []
@@ -113,16 +114,22 @@ extension Crosscheck {
             let report = try step.step(parameters: &parameters, prefix: &prefix, sequences: batch)
             losses.append(report.loss)
             norms.append(report.gradientNorm)
+            allowance.record(gradients: report.gradients, clipScale: report.clipScale)
             // The bundle keeps the state after the first and after the last step.
             var checkpoints: [Int] = []
             if s == 0 { checkpoints.append(1) }
             if s == steps - 1 && steps > 1 { checkpoints.append(steps) }
             for after in checkpoints {
                 let afterBase = base + "after_step\(after)/"
+                // Parameters that do not move are compared with no allowance: they must not change at all.
                 if method.isPrefixMethod {
-                    log.compare(afterBase + "prefix", prefix!, bundle.tolerance.afterStep)
+                    log.compare(afterBase + "prefix", prefix!, bundle.tolerance.afterStep,
+                                allowance: allowance.allowance(path: "prefix", afterSteps: after))
                 } else {
-                    for path in parameters.paths { log.compare(afterBase + path, parameters[path], bundle.tolerance.afterStep) }
+                    for path in parameters.paths {
+                        log.compare(afterBase + path, parameters[path], bundle.tolerance.afterStep,
+                                    allowance: method.moves(path) ? allowance.allowance(path: path, afterSteps: after) : nil)
+                    }
                 }
             }
         }

@@ -35,9 +35,16 @@ public struct ArrayComparison: Equatable, Sendable {
     public var passed: Bool
     /// Why the comparison failed before looking at values (e.g. a shape mismatch), else nil.
     public var note: String?
+    /// Elements outside `tolerance` that were accepted only thanks to the
+    /// per-element `allowance` (0 when none was given or needed).
+    public var acceptedByAllowanceOnly: Int = 0
 
-    /// Compares `actual` against the reference `expected` under `tolerance`.
-    public static func compare(name: String, actual: Tensor, expected: Tensor, tolerance: Tolerance) -> ArrayComparison {
+    /// Compares `actual` against the reference `expected` under `tolerance`,
+    /// each element's bound optionally widened by `allowance` (same shape):
+    /// `|a - b| <= atol + rtol |b| + allowance`. Crosscheck uses it for the
+    /// propagated float32 uncertainty of optimizer steps (Docs/crosscheck.md).
+    public static func compare(name: String, actual: Tensor, expected: Tensor, tolerance: Tolerance,
+                               allowance: Tensor? = nil) -> ArrayComparison {
         guard actual.shape == expected.shape else {
             return ArrayComparison(name: name, maxAbsError: .infinity, maxRelError: .infinity, worstIndex: [],
                                    passed: false, note: "shape mismatch: actual \(actual.shape), expected \(expected.shape)")
@@ -47,10 +54,17 @@ public struct ArrayComparison: Equatable, Sendable {
         var worstExcess = -Double.infinity
         var worstFlat = 0
         var passed = true
+        var byAllowance = 0
+        if let allowance { precondition(allowance.shape == expected.shape, "allowance shape \(allowance.shape) != \(expected.shape)") }
         for flat in 0..<expected.count {
             let a = actual.storage[flat]
             let b = expected.storage[flat]
-            let accepted = tolerance.accepts(actual: a, expected: b)
+            var accepted = tolerance.accepts(actual: a, expected: b)
+            if !accepted, let allowance, a.isFinite, b.isFinite,
+               abs(a - b) <= tolerance.atol + tolerance.rtol * abs(b) + allowance.storage[flat] {
+                accepted = true
+                byAllowance += 1
+            }
             passed = passed && accepted
             // A non-finite mismatch has an infinite error; matching non-finite values none.
             let absError = accepted && (!a.isFinite || !b.isFinite) ? 0 : (a.isNaN || b.isNaN ? .infinity : abs(a - b))
@@ -58,7 +72,7 @@ public struct ArrayComparison: Equatable, Sendable {
             maxAbsError = max(maxAbsError, absError)
             maxRelError = max(maxRelError, relError)
             // How far past the allowed error this element is (ratio; > 1 means rejected).
-            let allowed = tolerance.atol + tolerance.rtol * (b.isFinite ? abs(b) : 0)
+            let allowed = tolerance.atol + tolerance.rtol * (b.isFinite ? abs(b) : 0) + (allowance?.storage[flat] ?? 0)
             let excess = absError == 0 ? 0 : (allowed > 0 ? absError / allowed : .infinity)
             if excess > worstExcess {
                 worstExcess = excess
@@ -66,7 +80,8 @@ public struct ArrayComparison: Equatable, Sendable {
             }
         }
         return ArrayComparison(name: name, maxAbsError: maxAbsError, maxRelError: maxRelError,
-                               worstIndex: multiIndex(worstFlat, shape: expected.shape), passed: passed, note: nil)
+                               worstIndex: multiIndex(worstFlat, shape: expected.shape), passed: passed, note: nil,
+                               acceptedByAllowanceOnly: byAllowance)
     }
 
     /// The row-major multi-index of a flat offset.
@@ -84,6 +99,8 @@ public struct ArrayComparison: Equatable, Sendable {
     public var summary: String {
         let verdict = passed ? "ok  " : "FAIL"
         if let note { return "\(verdict) \(name): \(note)" }
-        return "\(verdict) \(name): max abs \(maxAbsError), max rel \(maxRelError) at \(worstIndex)"
+        let allowanceNote = acceptedByAllowanceOnly > 0
+            ? " (\(acceptedByAllowanceOnly) element(s) accepted only by the step allowance propagated from the gradient tolerance)" : ""
+        return "\(verdict) \(name): max abs \(maxAbsError), max rel \(maxRelError) at \(worstIndex)\(allowanceNote)"
     }
 }

@@ -51,11 +51,16 @@ public struct UpdateStep: Sendable {
     public private(set) var optimizer: ClippedAdam
 
     /// What one step reports.
-    public struct Report: Equatable, Sendable {
+    public struct Report: Sendable {
         /// The loss before the update.
         public var loss: Double
         /// The global norm of the gradient before clipping.
         public var gradientNorm: Double
+        /// The unclipped gradient of what the optimizer sees: `prefix` for
+        /// prefix methods, the whole parameter tree for weight methods.
+        public var gradients: ParameterTree
+        /// The factor clipping applied to `gradients` (1 when not clipped).
+        public var clipScale: Double
     }
 
     /// A fresh optimizer for `method`, initialised on `prefix` (prefix
@@ -79,14 +84,18 @@ public struct UpdateStep: Sendable {
         let output = try predictor.forward(parameters: parameters, sequences: sequences, prefix: fullPrefix)
         let gradients = predictor.gradients(parameters: parameters, sequences: sequences, prefix: fullPrefix, output: output)
         let norm: Double
+        let seen: ParameterTree
         if method.isPrefixMethod {
             var tree = ParameterTree(["prefix": prefix!])
-            norm = optimizer.step(params: &tree, grads: ParameterTree(["prefix": gradients.prefix!]))
+            seen = ParameterTree(["prefix": gradients.prefix!])
+            norm = optimizer.step(params: &tree, grads: seen)
             prefix = tree["prefix"]
         } else {
             let method = self.method
-            norm = optimizer.step(params: &parameters, grads: gradients.parameters, moves: { method.moves($0) })
+            seen = gradients.parameters
+            norm = optimizer.step(params: &parameters, grads: seen, moves: { method.moves($0) })
         }
-        return Report(loss: output.loss, gradientNorm: norm)
+        let maxNorm = optimizer.hyperparameters.maxGradNorm
+        return Report(loss: output.loss, gradientNorm: norm, gradients: seen, clipScale: norm < maxNorm ? 1 : maxNorm / norm)
     }
 }
