@@ -2,8 +2,10 @@
 /// original's experiment notebook): every one of the V^K token strings of
 /// length K is tried on a fixed set of tuning sequences, and the one with the
 /// lowest mean cumulative loss of the sequence tokens wins (prefix positions
-/// are not scored). Ties go to the first candidate in enumeration order
-/// (token strings in lexicographic order, the first position most significant).
+/// are not scored). Ties go to the first candidate in enumeration order:
+/// candidate i, written in base V with K digits (first position most
+/// significant), has token `V - 1 - digit` at each position, which for V = 2
+/// is the experiment notebook's `int_to_binary_one_hot` order.
 public enum HardPrefixSearch {
     /// Largest number of candidates (V^K) searched; above it the search is refused.
     public static let candidateLimit = 1 << 16
@@ -20,7 +22,7 @@ public enum HardPrefixSearch {
         public var candidateLosses: [Double]
     }
 
-    /// All V^K token strings in lexicographic order, after checking the limit.
+    /// All V^K token strings in search order (see the type's doc), after checking the limit.
     public static func candidates(vocabSize: Int, length: Int) throws -> [[Int]] {
         guard length >= 1 else { throw ThunniniError("hard prefix length must be >= 1, got \(length)") }
         var count = 1
@@ -33,7 +35,7 @@ public enum HardPrefixSearch {
         return (0..<count).map { index in
             var tokens = [Int](repeating: 0, count: length)
             var rest = index
-            for k in (0..<length).reversed() { tokens[k] = rest % vocabSize; rest /= vocabSize }
+            for k in (0..<length).reversed() { tokens[k] = vocabSize - 1 - rest % vocabSize; rest /= vocabSize }
             return tokens
         }
     }

@@ -79,7 +79,7 @@ import Testing
 
     @Test func hardPrefixCandidatesAndLimit() throws {
         let candidates = try HardPrefixSearch.candidates(vocabSize: 3, length: 2)
-        #expect(candidates == [[0, 0], [0, 1], [0, 2], [1, 0], [1, 1], [1, 2], [2, 0], [2, 1], [2, 2]])
+        #expect(candidates == [[2, 2], [2, 1], [2, 0], [1, 2], [1, 1], [1, 0], [0, 2], [0, 1], [0, 0]])
         expectThunniniError(["2^17", "limit"]) { _ = try HardPrefixSearch.candidates(vocabSize: 2, length: 17) }
     }
 
