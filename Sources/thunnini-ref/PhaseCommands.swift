@@ -1,0 +1,180 @@
+import ArgumentParser
+import Foundation
+import Thunnini
+
+/// The predictor the single-phase commands work on.
+struct PredictorOptions: ParsableArguments {
+    @Option(name: .long, help: "PredictorConfig file (JSON: token_dimensionality, embedding_dimensionality).")
+    var predictorConfig: String
+
+    @Option(name: .long, help: "Torso config file (JSON, torso_type Linear/LSTM/Transformer).")
+    var torsoConfig: String
+
+    func makePredictor() throws -> Predictor {
+        let predictor = try loadConfig(PredictorConfig.self, path: predictorConfig)
+        let torso = try loadConfig(TorsoConfig.self, path: torsoConfig)
+        return try Predictor(config: predictor, torsoConfig: torso)
+    }
+
+    /// Parameters from an .npz of Flax paths, checked against the predictor.
+    func loadParameters(_ path: String, for predictor: Predictor) throws -> ParameterTree {
+        let tree = try ParameterTree.load(npz: URL(fileURLWithPath: path))
+        try predictor.checkParameters(tree, context: path)
+        return tree
+    }
+}
+
+/// `thunnini-ref train`: pretraining alone.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Pretrain a predictor on a data source; writes parameters.npz and curves.json to a directory.")
+
+    @OptionGroup var predictor: PredictorOptions
+    @Option(name: .long, help: "Data-generator config file (the pretraining source).") var dataConfig: String
+    @Option(name: .long, help: "TrainingConfig file.") var trainingConfig: String
+    @Option(name: .long, help: "Output directory (written atomically).") var out: String
+    @Flag(name: .long, help: "Replace an existing output directory.") var overwrite = false
+
+    func run() throws {
+        try reportingErrors {
+            let model = try predictor.makePredictor()
+            let data = try loadConfig(DataGeneratorConfig.self, path: dataConfig)
+            let training = try loadConfig(TrainingConfig.self, path: trainingConfig)
+            let reporter = ProgressReporter(phase: "train", total: training.numTrainingSteps)
+            let result = try Pretraining.train(predictor: model, data: data, config: training) { reporter.update(step: $0, loss: $1) }
+            reporter.finish()
+            let output = try AtomicOutputDirectory(destination: URL(fileURLWithPath: out), overwrite: overwrite)
+            try output.write(npz: result.parameters.values, to: "parameters.npz")
+            try output.write(json: ["loss": result.losses, "grad_norm_unclipped": result.gradientNorms], to: "curves.json")
+            try output.commit()
+        }
+    }
+}
+
+/// `thunnini-ref tune`: one tuning run.
+struct TuneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tune",
+        abstract: "Tune a predictor (weights or a prefix) to a data source; writes the result to a directory.",
+        discussion: "Writes curves.json, and parameters.npz (weight methods) or prefix.npz with initial_prefix and prefix (prefix methods).")
+
+    @OptionGroup var predictor: PredictorOptions
+    @Option(name: .long, help: "Parameters to start from (.npz of Flax paths, e.g. a train output).") var parameters: String
+    @Option(name: .long, help: "Data-generator config file (the tuning source).") var dataConfig: String
+    @Option(name: .long, help: "TuningConfig file.") var tuningConfig: String
+    @Option(name: .long, help: "Initial prefix (.npz with an array 'prefix'); default: drawn by prefix_init_method.") var initialPrefix: String?
+    @Option(name: .long, help: "Output directory (written atomically).") var out: String
+    @Flag(name: .long, help: "Replace an existing output directory.") var overwrite = false
+
+    func run() throws {
+        try reportingErrors {
+            let model = try predictor.makePredictor()
+            let start = try predictor.loadParameters(parameters, for: model)
+            let data = try loadConfig(DataGeneratorConfig.self, path: dataConfig)
+            let tuning = try loadConfig(TuningConfig.self, path: tuningConfig)
+            var given: Tensor? = nil
+            if let initialPrefix {
+                guard let prefix = try NPZ.read(URL(fileURLWithPath: initialPrefix))["prefix"] else {
+                    throw ThunniniError("\(initialPrefix): no array 'prefix'")
+                }
+                given = prefix
+            }
+            let reporter = ProgressReporter(phase: "tune \(tuning.tuningMethod.rawValue)", total: tuning.numTuningSteps + 1)
+            let result = try Tuning.tune(predictor: model, parameters: start, data: data, config: tuning, initialPrefix: given) {
+                reporter.update(step: $0, loss: $1)
+            }
+            reporter.finish()
+            let output = try AtomicOutputDirectory(destination: URL(fileURLWithPath: out), overwrite: overwrite)
+            try output.write(json: ["loss": result.losses, "grad_norm_unclipped": result.gradientNorms], to: "curves.json")
+            if let initial = result.initialPrefix, let prefix = result.prefix {
+                try output.write(npz: ["initial_prefix": initial, "prefix": prefix], to: "prefix.npz")
+            } else {
+                try output.write(npz: result.parameters.values, to: "parameters.npz")
+            }
+            try output.commit()
+        }
+    }
+}
+
+/// `thunnini-ref evaluate`: a predictor (optionally with a prefix) on sequences.
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Evaluate a predictor on sequences from a data source or a file; writes losses, predictions and regrets.",
+        discussion: """
+            With --data-config, draws batch_size sequences with --seed and also writes the ground truth, the \
+            source's Bayes predictor, and regret.json (instant and cumulative regret against the ground truth). \
+            With --sequences, evaluates the B x T x V array 'sequences' of an .npz. Hidden states are written \
+            when the torso config has return_hidden_states.
+            """)
+
+    @OptionGroup var predictor: PredictorOptions
+    @Option(name: .long, help: "Parameters (.npz of Flax paths).") var parameters: String
+    @Option(name: .long, help: "Data-generator config file to draw evaluation sequences from.") var dataConfig: String?
+    @Option(name: .long, help: "Seed of the evaluation sequences (with --data-config).") var seed: Int = 1337
+    @Option(name: .long, help: "Sequences to evaluate (.npz with an array 'sequences', B x T x V one-hot).") var sequences: String?
+    @Option(name: .long, help: "Prefix (.npz with an array 'prefix').") var prefix: String?
+    @Option(name: .long, help: "Prefix type: prepend, simplex or embedding (with --prefix).") var prefixType: String?
+    @Option(name: .long, help: "Sequences per forward pass (does not change results).") var batchSize: Int?
+    @Option(name: .long, help: "Output directory (written atomically).") var out: String
+    @Flag(name: .long, help: "Replace an existing output directory.") var overwrite = false
+
+    func run() throws {
+        try reportingErrors {
+            let model = try predictor.makePredictor()
+            let tree = try predictor.loadParameters(parameters, for: model)
+            var arrays: [String: Tensor] = [:]
+            var groundTruthLosses: Tensor? = nil
+            let input: Tensor
+            switch (dataConfig, sequences) {
+            case (let path?, nil):
+                guard seed >= 0 else { throw ThunniniError("--seed must be >= 0, got \(seed)") }
+                let generator = try makeDataGenerator(try loadConfig(DataGeneratorConfig.self, path: path))
+                let drawn = generator.generate(key: RandomKey(seed: UInt64(seed)))
+                input = drawn.sequences
+                arrays["ground_truth_log_probs"] = drawn.groundTruthLogProbs
+                groundTruthLosses = instantLogLosses(logits: drawn.groundTruthLogProbs, sequences: input)
+                arrays["ground_truth_instant_losses"] = groundTruthLosses
+                let bayes = generator.solve(sequences: input)
+                arrays["bayes_log_probs"] = bayes.logProbs
+                arrays["bayes_instant_losses"] = bayes.instantLosses
+            case (nil, let path?):
+                guard let loaded = try NPZ.read(URL(fileURLWithPath: path))["sequences"] else {
+                    throw ThunniniError("\(path): no array 'sequences'")
+                }
+                input = loaded
+            default:
+                throw ThunniniError("give exactly one of --data-config and --sequences")
+            }
+            let fullPrefix = try loadPrefix()
+            if let batchSize, batchSize < 1 { throw ThunniniError("--batch-size must be >= 1, got \(batchSize)") }
+            let result = try Evaluation.evaluate(predictor: model, parameters: tree, sequences: input, prefix: fullPrefix, batchSize: batchSize)
+            arrays["sequences"] = input
+            arrays["log_probs"] = result.logProbabilities
+            arrays["instant_losses"] = result.instantLosses
+            for (name, state) in result.states ?? [:] { arrays["states/\(name)"] = state }
+            let output = try AtomicOutputDirectory(destination: URL(fileURLWithPath: out), overwrite: overwrite)
+            try output.write(npz: arrays, to: "results.npz")
+            if let groundTruthLosses {
+                let instant = Regret.instant(losses: result.instantLosses, groundTruthLosses: groundTruthLosses)
+                try output.write(json: ["instant_regret": instant, "cumulative_regret": Regret.cumulative(instant)], to: "regret.json")
+            }
+            try output.commit()
+        }
+    }
+
+    func loadPrefix() throws -> Prefix {
+        switch (prefix, prefixType) {
+        case (nil, nil): return .none
+        case (let path?, let typeName?):
+            guard let type = PrefixType(rawValue: typeName), type != .none else {
+                throw ThunniniError("--prefix-type must be prepend, simplex or embedding, got '\(typeName)'")
+            }
+            guard let values = try NPZ.read(URL(fileURLWithPath: path))["prefix"] else { throw ThunniniError("\(path): no array 'prefix'") }
+            return Prefix(type: type, values: values)
+        default:
+            throw ThunniniError("--prefix and --prefix-type go together")
+        }
+    }
+}
