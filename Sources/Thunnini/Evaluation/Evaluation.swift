@@ -36,6 +36,13 @@ public enum Evaluation {
                       instantLosses: concatenate(parts.map(\.instantLosses)), states: states)
     }
 
+    /// Several prefixes (e.g. the initial prefixes of every repetition) on the
+    /// same sequences, one result per prefix in order.
+    public static func evaluate(predictor: Predictor, parameters: ParameterTree, sequences: Tensor,
+                                prefixes: [Prefix], batchSize: Int? = nil) throws -> [Result] {
+        try prefixes.map { try evaluate(predictor: predictor, parameters: parameters, sequences: sequences, prefix: $0, batchSize: batchSize) }
+    }
+
     /// Sequences `start ..< start + count` of a batch-first tensor.
     static func rows(_ x: Tensor, _ start: Int, _ count: Int) -> Tensor {
         let rowSize = x.count / max(x.shape[0], 1)

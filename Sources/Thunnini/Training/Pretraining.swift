@@ -30,19 +30,11 @@ public enum Pretraining {
         var update = try UpdateStep(predictor: predictor, method: .fullParameters,
                                     hyperparameters: .init(learningRate: config.learningRate, maxGradNorm: config.maxGradNorm),
                                     parameters: parameters, prefix: nil)
-        var dataKey = RandomKey(seed: UInt64(bitPattern: Int64(config.dataGenSeed))).split().0
-        var losses: [Double] = [], norms: [Double] = []
         var noPrefix: Tensor? = nil
-        for step in 0..<config.numTrainingSteps {
-            let (next, batchKey) = dataKey.split()
-            dataKey = next
-            let sequences = generator.generate(key: batchKey).sequences
-            let report = try update.step(parameters: &parameters, prefix: &noPrefix, sequences: sequences)
-            losses.append(report.loss)
-            norms.append(report.gradientNorm)
-            onStep?(step + 1, report.loss)
-        }
-        return Result(parameters: parameters, losses: losses, gradientNorms: norms)
+        let curves = try update.run(steps: config.numTrainingSteps, generator: generator,
+                                    dataKey: RandomKey(seed: UInt64(bitPattern: Int64(config.dataGenSeed))).split().0,
+                                    parameters: &parameters, prefix: &noPrefix, onStep: onStep)
+        return Result(parameters: parameters, losses: curves.losses, gradientNorms: curves.gradientNorms)
     }
 
     /// The generator's vocabulary must be the predictor's token dimension.

@@ -73,17 +73,9 @@ public enum Tuning {
         var update = try UpdateStep(predictor: predictor, method: method,
                                     hyperparameters: .init(learningRate: config.learningRate, maxGradNorm: config.maxGradNorm),
                                     parameters: parameters, prefix: prefix)
-        var dataKey = RandomKey(seed: UInt64(bitPattern: Int64(overrideDataGenSeed ?? config.dataGenSeed)))
-        var losses: [Double] = [], norms: [Double] = []
-        for step in 0..<(config.numTuningSteps + 1) {
-            let (next, batchKey) = dataKey.split()
-            dataKey = next
-            let sequences = generator.generate(key: batchKey).sequences
-            let report = try update.step(parameters: &parameters, prefix: &prefix, sequences: sequences)
-            losses.append(report.loss)
-            norms.append(report.gradientNorm)
-            onStep?(step + 1, report.loss)
-        }
-        return Result(parameters: parameters, prefix: prefix, initialPrefix: startPrefix, losses: losses, gradientNorms: norms)
+        let curves = try update.run(steps: config.numTuningSteps + 1, generator: generator,
+                                    dataKey: RandomKey(seed: UInt64(bitPattern: Int64(overrideDataGenSeed ?? config.dataGenSeed))),
+                                    parameters: &parameters, prefix: &prefix, onStep: onStep)
+        return Result(parameters: parameters, prefix: prefix, initialPrefix: startPrefix, losses: curves.losses, gradientNorms: curves.gradientNorms)
     }
 }

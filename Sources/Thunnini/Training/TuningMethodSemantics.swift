@@ -98,4 +98,24 @@ public struct UpdateStep: Sendable {
         let maxNorm = optimizer.hyperparameters.maxGradNorm
         return Report(loss: output.loss, gradientNorm: norm, gradients: seen, clipScale: norm < maxNorm ? 1 : maxNorm / norm)
     }
+
+    /// Runs `steps` steps on fresh batches of `generator`: each step splits
+    /// `dataKey` into the next data key and the batch key (the original's
+    /// `data_rng, data_rng_now = split(data_rng)`). Returns the per-step
+    /// losses and unclipped gradient norms.
+    public mutating func run(steps: Int, generator: any DataGenerator, dataKey: RandomKey,
+                             parameters: inout ParameterTree, prefix: inout Tensor?,
+                             onStep: ((_ step: Int, _ loss: Double) -> Void)?) throws -> (losses: [Double], gradientNorms: [Double]) {
+        var key = dataKey
+        var losses: [Double] = [], norms: [Double] = []
+        for step in 0..<steps {
+            let (next, batchKey) = key.split()
+            key = next
+            let report = try self.step(parameters: &parameters, prefix: &prefix, sequences: generator.generate(key: batchKey).sequences)
+            losses.append(report.loss)
+            norms.append(report.gradientNorm)
+            onStep?(step + 1, report.loss)
+        }
+        return (losses, norms)
+    }
 }

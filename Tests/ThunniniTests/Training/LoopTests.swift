@@ -77,6 +77,20 @@ import Testing
         }
     }
 
+    @Test func listOfPrefixesOnTheSameSequences() throws {
+        let predictor = try TorsoCases.predictor("lstm-2-layers")
+        let parameters = TorsoCases.noisyParameters(predictor)
+        let sequences = TorsoCases.sequences(batch: 3, length: 4)
+        let prefixes = [Prefix.none, TorsoCases.prefix(.prepend), TorsoCases.prefix(.simplex, seed: 2)]
+        let results = try Evaluation.evaluate(predictor: predictor, parameters: parameters, sequences: sequences, prefixes: prefixes)
+        #expect(results.count == 3)
+        for (prefix, result) in zip(prefixes, results) {
+            let single = try predictor.forward(parameters: parameters, sequences: sequences, prefix: prefix)
+            #expect(result.instantLosses == single.instantLosses)
+        }
+        #expect(results[0].instantLosses != results[1].instantLosses)
+    }
+
     @Test func hardPrefixCandidatesAndLimit() throws {
         let candidates = try HardPrefixSearch.candidates(vocabSize: 3, length: 2)
         #expect(candidates == [[2, 2], [2, 1], [2, 0], [1, 2], [1, 1], [1, 0], [0, 2], [0, 1], [0, 0]])
