@@ -35,19 +35,24 @@ enum GradientCheck {
     /// every `(name, value)` in `inputs` (the point of evaluation). Returns the
     /// largest relative error seen.
     @discardableResult
+    /// Failures go to `report` when given (the helper's own tests), else they
+    /// are recorded as test issues.
     static func check(layer: String, inputs: [(String, Tensor)], analytic: [String: Tensor],
                       sourceLocation: SourceLocation = #_sourceLocation,
+                      report: ((String) -> Void)? = nil,
                       function: ([String: Tensor]) -> Double) -> Double {
+        func fail(_ message: String) {
+            if let report { report(message) } else { Issue.record(Comment(rawValue: message), sourceLocation: sourceLocation) }
+        }
         let point = Dictionary(uniqueKeysWithValues: inputs)
         var worst = 0.0
         for (name, value) in inputs {
             guard let gradient = analytic[name] else {
-                Issue.record("\(layer): no analytic gradient for '\(name)'", sourceLocation: sourceLocation)
+                fail("\(layer): no analytic gradient for '\(name)'")
                 continue
             }
             guard gradient.shape == value.shape else {
-                Issue.record("\(layer): gradient of '\(name)' has shape \(gradient.shape), parameter \(value.shape)",
-                             sourceLocation: sourceLocation)
+                fail("\(layer): gradient of '\(name)' has shape \(gradient.shape), parameter \(value.shape)")
                 continue
             }
             let stride = Swift.max(1, (value.count + maxCoordinatesPerTensor - 1) / maxCoordinatesPerTensor)
@@ -67,16 +72,15 @@ enum GradientCheck {
                 if !(error <= tolerance) {
                     failures += 1
                     if failures <= maxReportedFailures {
-                        Issue.record("""
+                        fail("""
                             \(layer): gradient of '\(name)' at \(multiIndex(flat, shape: value.shape)): \
                             analytic \(analyticValue), numeric \(numeric), relative error \(error) > \(tolerance)
-                            """, sourceLocation: sourceLocation)
+                            """)
                     }
                 }
             }
             if failures > maxReportedFailures {
-                Issue.record("\(layer): '\(name)' has \(failures) failing coordinates in all",
-                             sourceLocation: sourceLocation)
+                fail("\(layer): '\(name)' has \(failures) failing coordinates in all")
             }
         }
         return worst
@@ -86,9 +90,10 @@ enum GradientCheck {
     @discardableResult
     static func check(layer: String, parameter: String, at value: Tensor, analytic: Tensor,
                       sourceLocation: SourceLocation = #_sourceLocation,
+                      report: ((String) -> Void)? = nil,
                       function: (Tensor) -> Double) -> Double {
         check(layer: layer, inputs: [(parameter, value)], analytic: [parameter: analytic],
-              sourceLocation: sourceLocation) { function($0[parameter]!) }
+              sourceLocation: sourceLocation, report: report) { function($0[parameter]!) }
     }
 
     /// Row-major multi-index of a flat offset.
