@@ -128,13 +128,16 @@ public struct PretrainingSpec: Codable, Equatable, Sendable {
     }
 }
 
-/// One entry of `tuning_configs`: a method's name (its label in every
-/// output, e.g. `SimplexPT`) and its `TuningConfig`.
-public struct NamedTuningConfig: Codable, Equatable, Sendable {
+/// One entry of a named list: `tuning_configs` (a method's name, its label
+/// in every output, e.g. `SimplexPT`, and its `TuningConfig`) or
+/// `eval_data_configs` (a source's name, e.g. `Random Coins`, and its
+/// data-generator config, whose batch size is the number of evaluation
+/// sequences).
+public struct Named<Config: Codable & Equatable & Sendable>: Codable, Equatable, Sendable {
     public var name: String
-    public var config: TuningConfig
+    public var config: Config
 
-    public init(name: String, config: TuningConfig) {
+    public init(name: String, config: Config) {
         self.name = name
         self.config = config
     }
@@ -145,30 +148,14 @@ public struct NamedTuningConfig: Codable, Equatable, Sendable {
         try rejectUnknownKeys(in: decoder, allowed: CodingKeys.allCases.map(\.rawValue))
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)
-        config = try decodeScoped(TuningConfig.self, c, .config)
+        config = try decodeScoped(Config.self, c, .config)
     }
 }
 
-/// One entry of `eval_data_configs`: a source's name (e.g. `Random Coins`)
-/// and its data-generator config (batch size = number of evaluation sequences).
-public struct NamedDataConfig: Codable, Equatable, Sendable {
-    public var name: String
-    public var config: DataGeneratorConfig
-
-    public init(name: String, config: DataGeneratorConfig) {
-        self.name = name
-        self.config = config
-    }
-
-    enum CodingKeys: String, CodingKey, CaseIterable { case name, config }
-
-    public init(from decoder: Decoder) throws {
-        try rejectUnknownKeys(in: decoder, allowed: CodingKeys.allCases.map(\.rawValue))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        name = try c.decode(String.self, forKey: .name)
-        config = try decodeScoped(DataGeneratorConfig.self, c, .config)
-    }
-}
+/// An entry of `tuning_configs`.
+public typealias NamedTuningConfig = Named<TuningConfig>
+/// An entry of `eval_data_configs`.
+public typealias NamedDataConfig = Named<DataGeneratorConfig>
 
 /// `hard_prefix`: exhaustive search over every one-hot prefix of length K
 /// (V^K candidates), as the experiment notebook's `HardPT`.
