@@ -96,14 +96,8 @@ enum GradientCheck {
               sourceLocation: sourceLocation, report: report) { function($0[parameter]!) }
     }
 
-    /// Row-major multi-index of a flat offset.
+    /// Row-major multi-index of a flat offset (the library's, shared with `ArrayComparison`).
     static func multiIndex(_ flat: Int, shape: [Int]) -> [Int] {
-        var index = [Int](repeating: 0, count: shape.count)
-        var rest = flat
-        for axis in stride(from: shape.count - 1, through: 0, by: -1) where shape[axis] > 0 {
-            index[axis] = rest % shape[axis]
-            rest /= shape[axis]
-        }
-        return index
+        ArrayComparison.multiIndex(flat, shape: shape)
     }
 }
