@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+@testable import Thunnini
+
+/// The `thunnini-ref` executable as a user meets it: bad input ends in one
+/// `error:` line on stderr and a non-zero exit, with nothing half-written.
+/// `swift test` builds the executable next to the test binary.
+@Suite final class CLITests {
+    let scratch: URL
+
+    init() throws { scratch = try makeTemporaryDirectory() }
+    deinit { try? FileManager.default.removeItem(at: scratch) }
+
+    static var executable: URL {
+        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("thunnini-ref")
+    }
+
+    struct Outcome {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var errorLines: [Substring] { stderr.split(separator: "\n").filter { $0.hasPrefix("error:") } }
+    }
+
+    func run(_ arguments: [String]) throws -> Outcome {
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                       stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    func expectOneErrorLine(_ outcome: Outcome, mentioning fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(outcome.status != 0, sourceLocation: sourceLocation)
+        #expect(outcome.errorLines.count == 1, "stderr: \(outcome.stderr)", sourceLocation: sourceLocation)
+        #expect(outcome.errorLines.first?.contains(fragment) == true, "stderr: \(outcome.stderr)", sourceLocation: sourceLocation)
+    }
+
+    func example(_ name: String) -> String { repositoryRoot().appendingPathComponent("Docs/examples/\(name)").path }
+
+    func write(_ text: String, to name: String) throws -> String {
+        let url = scratch.appendingPathComponent(name)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    @Test func theExecutableIsBuiltNextToTheTests() {
+        #expect(FileManager.default.isExecutableFile(atPath: Self.executable.path), "\(Self.executable.path)")
+    }
+
+    @Test func exactPrintsJSONAndRefusesBadFiles() throws {
+        let good = try run(["exact", "--source", example("coin-0.2.json"), "--predictor", example("laplace.json"), "--length", "3"])
+        #expect(good.status == 0)
+        let json = try JSONSerialization.jsonObject(with: Data(good.stdout.utf8)) as? [String: [Double]]
+        #expect(json?["cumulative_regret"]?.count == 3 && json?["instant_regret"]?.count == 3)
+        let bad = try write(#"{"generator_type": "Categorical", "batch_size": 1, "sequence_length": 1, "vocab_size": 2, "biases": [0.5, 0.6]}"#, to: "bad.json")
+        let refused = try run(["exact", "--source", bad, "--predictor", example("laplace.json"), "--length", "3"])
+        expectOneErrorLine(refused, mentioning: "biases")
+        #expect(refused.stdout.isEmpty)
+    }
+
+    @Test func runWritesAllOrNothing() throws {
+        let out = scratch.appendingPathComponent("results").path
+        let first = try run(["run", example("smoke.json"), "--out", out, "--quiet"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(FileManager.default.fileExists(atPath: out + "/summary.md"))
+        let before = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+        expectOneErrorLine(try run(["run", example("smoke.json"), "--out", out, "--quiet"]), mentioning: "already exists")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == before)
+
+        // An invalid experiment: one line naming the key path, and no directory at all.
+        var spec = try String(contentsOfFile: example("smoke.json"), encoding: .utf8)
+        spec = spec.replacingOccurrences(of: "\"learning_rate\": 0.01", with: "\"learning_rate\": 0")
+        let invalid = try write(spec, to: "invalid.json")
+        let other = scratch.appendingPathComponent("never").path
+        expectOneErrorLine(try run(["run", invalid, "--out", other]), mentioning: "learning_rate")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).filter { $0.hasPrefix("never") }.isEmpty)
+    }
+
+    @Test func crosscheckFailsCleanlyOnATruncatedBundle() throws {
+        let copy = scratch.appendingPathComponent("lstm")
+        try FileManager.default.copyItem(at: bundleDirectory("lstm"), to: copy)
+        let npz = copy.appendingPathComponent("arrays.npz")
+        let data = try Data(contentsOf: npz)
+        try data.prefix(1000).write(to: npz)
+        let outcome = try run(["crosscheck", copy.path])
+        expectOneErrorLine(outcome, mentioning: "arrays.npz")
+        let good = try run(["crosscheck", bundleDirectory("linear").path, "--require-all"])
+        #expect(good.status == 0 && good.stdout.hasPrefix("PASS linear"))
+    }
+
+    @Test func singlePhasesRefuseBadConfigsWithoutWriting() throws {
+        let predictor = try write(#"{"token_dimensionality": 2, "embedding_dimensionality": 4}"#, to: "p.json")
+        let torso = try write(#"{"torso_type": "LSTM", "is_trainable": true, "hidden_sizes": [3]}"#, to: "t.json")
+        let training = try write(#"{"num_training_steps": 2, "learning_rate": 0.01, "max_grad_norm": 1, "data_gen_seed": 0, "predictor_init_seed": 0}"#, to: "tr.json")
+        let data = try write(#"{"generator_type": "Categorical", "batch_size": 4, "sequence_length": 5, "vocab_size": 2, "biases": [0.2, 0.8]}"#, to: "d.json")
+        let trained = scratch.appendingPathComponent("trained").path
+        let train = try run(["train", "--predictor-config", predictor, "--torso-config", torso, "--data-config", data,
+                             "--training-config", training, "--out", trained])
+        #expect(train.status == 0, "\(train.stderr)")
+        let badTuning = try write(#"{"num_tuning_steps": 2, "learning_rate": 0.01, "max_grad_norm": 1, "data_gen_seed": 0, "prefix_init_seed": 0, "tuning_method": "lora_finetune"}"#, to: "tu.json")
+        let tuned = scratch.appendingPathComponent("tuned").path
+        let tune = try run(["tune", "--predictor-config", predictor, "--torso-config", torso, "--parameters", trained + "/parameters.npz",
+                            "--data-config", data, "--tuning-config", badTuning, "--out", tuned])
+        expectOneErrorLine(tune, mentioning: "lora_finetune")
+        #expect(!FileManager.default.fileExists(atPath: tuned))
+        let evaluate = try run(["evaluate", "--predictor-config", predictor, "--torso-config", torso, "--parameters", trained + "/parameters.npz",
+                                "--data-config", data, "--prefix-type", "prepend", "--out", scratch.appendingPathComponent("ev").path])
+        expectOneErrorLine(evaluate, mentioning: "--prefix")
+    }
+}
