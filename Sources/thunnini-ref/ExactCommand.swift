@@ -27,7 +27,7 @@ struct ExactCommand: ParsableCommand {
     var length: Int
 
     func run() throws {
-        do {
+        try reportingErrors {
             guard length >= 1 else {
                 throw ThunniniError("--length must be >= 1, got \(length)")
             }
@@ -36,53 +36,16 @@ struct ExactCommand: ParsableCommand {
             let regret = try ExactRegret.compute(source: sourceGenerator, predictor: predictorGenerator,
                                                  length: length)
             print(try regret.json())
-        } catch let error as ThunniniError {
-            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
-            throw ExitCode.failure
         }
     }
 
-    /// Reads, decodes and checks a data-generator config, turning every
-    /// failure into one line that names the file (and the key or field).
+    /// A data-generator config file, checked except for batch_size and
+    /// sequence_length (ignored here); errors name the role and the file.
     private func loadGenerator(_ path: String, role: String) throws -> any DataGenerator {
-        let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw ThunniniError("cannot read \(role) file '\(path)'")
-        }
-        do {
-            let config = try JSONDecoder().decode(DataGeneratorConfig.self, from: data)
-            return try makeDataGenerator(config, checkingBatchShape: false)
+            return try makeDataGenerator(loadJSON(DataGeneratorConfig.self, path: path), checkingBatchShape: false)
         } catch let error as ThunniniError {
-            throw ThunniniError("\(role) file '\(path)': \(error.message)")
-        } catch let error as DecodingError {
-            throw ThunniniError("\(role) file '\(path)': \(describe(error))")
-        } catch {
-            throw ThunniniError("\(role) file '\(path)': \(error)")
-        }
-    }
-
-    /// A one-line account of a JSON decoding failure, naming the key path.
-    private func describe(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context, _ last: CodingKey? = nil) -> String {
-            let keys = context.codingPath + (last.map { [$0] } ?? [])
-            let text = keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
-            return text.hasPrefix(".") ? String(text.dropFirst()) : text
-        }
-        switch error {
-        case .keyNotFound(let key, let context):
-            return "missing key '\(path(context, key))'"
-        case .typeMismatch(let type, let context):
-            return "wrong type at '\(path(context))': expected \(type)"
-        case .valueNotFound(let type, let context):
-            return "missing value at '\(path(context))': expected \(type)"
-        case .dataCorrupted(let context):
-            return context.codingPath.isEmpty
-                ? "not valid JSON"
-                : "invalid value at '\(path(context))': \(context.debugDescription)"
-        @unknown default:
-            return "\(error)"
+            throw ThunniniError("\(role) \(error.message.hasPrefix(path) ? "" : "\(path): ")\(error.message)")
         }
     }
 }

@@ -124,20 +124,7 @@ extension DataGenerator {
 public func instantLogLosses(logits: Tensor, sequences: Tensor) -> Tensor {
     precondition(logits.rank == 3 && logits.shape == sequences.shape,
                  "logits \(logits.shape) and sequences \(sequences.shape) must both be B x T x V")
-    let batchSize = logits.shape[0], length = logits.shape[1], v = logits.shape[2]
-    var losses = Tensor(shape: [batchSize, length])
-    for b in 0..<batchSize {
-        for t in 0..<length {
-            let row = (b * length + t) * v
-            let logNormaliser = logSumExp(Array(logits.storage[row..<(row + v)]))
-            var loss = 0.0
-            for token in 0..<v where sequences.storage[row + token] != 0 {
-                loss -= sequences.storage[row + token] * (logits.storage[row + token] - logNormaliser)
-            }
-            losses.storage[b * length + t] = loss
-        }
-    }
-    return losses
+    return SoftmaxCrossEntropy.forward(logits: logits, labels: sequences).losses
 }
 
 /// The generator for a config, after checking it (throws `ThunniniError`

@@ -35,7 +35,11 @@ public enum SoftmaxCrossEntropy {
         var losses = Tensor.zeros(Array(z.shape.dropLast()))
         for row in 0..<z.rowCount {
             var loss = 0.0
-            for v in 0..<width { loss -= y.storage[row * width + v] * logP.storage[row * width + v] }
+            // Zero labels contribute nothing even where log p = -inf (a token of
+            // probability zero), as optax.safe_softmax_cross_entropy does.
+            for v in 0..<width where y.storage[row * width + v] != 0 {
+                loss -= y.storage[row * width + v] * logP.storage[row * width + v]
+            }
             losses.storage[row] = loss
         }
         return (losses, logP)
