@@ -25,7 +25,10 @@ struct CrosscheckCommand: ParsableCommand {
     @Flag(name: .long, help: "Also print a line for every passing array.")
     var verbose = false
 
+    @OptionGroup var threadOptions: ThreadOptions
+
     func run() throws {
+        try reportingErrors { try threadOptions.apply() }
         var allPassed = true
         for path in bundles {
             do {

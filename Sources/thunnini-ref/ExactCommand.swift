@@ -26,8 +26,11 @@ struct ExactCommand: ParsableCommand {
     @Option(name: .long, help: "Number of predictions N (>= 1).")
     var length: Int
 
+    @OptionGroup var threadOptions: ThreadOptions
+
     func run() throws {
         try reportingErrors {
+            try threadOptions.apply()
             guard length >= 1 else {
                 throw ThunniniError("--length must be >= 1, got \(length)")
             }

@@ -16,7 +16,10 @@ struct GoldenCommand: ParsableCommand {
     @Option(help: "Repository root; the files live in <root>/Golden.")
     var root: String = "."
 
+    @OptionGroup var threadOptions: ThreadOptions
+
     func run() throws {
+        try reportingErrors { try threadOptions.apply() }
         let directory = URL(fileURLWithPath: root).appendingPathComponent("Golden")
         let cases = GoldenRegistry.cases
         do {

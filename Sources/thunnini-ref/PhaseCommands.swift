@@ -36,8 +36,11 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Output directory (written atomically).") var out: String
     @Flag(name: .long, help: "Replace an existing output directory.") var overwrite = false
 
+    @OptionGroup var threadOptions: ThreadOptions
+
     func run() throws {
         try reportingErrors {
+            try threadOptions.apply()
             let model = try predictor.makePredictor()
             let data = try loadConfig(DataGeneratorConfig.self, path: dataConfig)
             let training = try loadConfig(TrainingConfig.self, path: trainingConfig)
@@ -67,8 +70,11 @@ struct TuneCommand: ParsableCommand {
     @Option(name: .long, help: "Output directory (written atomically).") var out: String
     @Flag(name: .long, help: "Replace an existing output directory.") var overwrite = false
 
+    @OptionGroup var threadOptions: ThreadOptions
+
     func run() throws {
         try reportingErrors {
+            try threadOptions.apply()
             let model = try predictor.makePredictor()
             let start = try predictor.loadParameters(parameters, for: model)
             let data = try loadConfig(DataGeneratorConfig.self, path: dataConfig)
@@ -120,8 +126,11 @@ struct EvaluateCommand: ParsableCommand {
     @Option(name: .long, help: "Output directory (written atomically).") var out: String
     @Flag(name: .long, help: "Replace an existing output directory.") var overwrite = false
 
+    @OptionGroup var threadOptions: ThreadOptions
+
     func run() throws {
         try reportingErrors {
+            try threadOptions.apply()
             let model = try predictor.makePredictor()
             let tree = try predictor.loadParameters(parameters, for: model)
             var arrays: [String: Tensor] = [:]

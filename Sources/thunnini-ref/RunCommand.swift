@@ -26,8 +26,11 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Print no progress lines.")
     var quiet = false
 
+    @OptionGroup var threadOptions: ThreadOptions
+
     func run() throws {
         try reportingErrors {
+            try threadOptions.apply()
             let spec = try ExperimentSpec.load(from: URL(fileURLWithPath: experiment))
             let results = try ExperimentRunner(spec: spec, reportsProgress: !quiet).run()
             try results.write(to: URL(fileURLWithPath: out), overwrite: overwrite)

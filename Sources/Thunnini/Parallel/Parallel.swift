@@ -1,0 +1,59 @@
+import Dispatch
+import Foundation
+
+/// How many threads the fast kernels use, and the one way they split work.
+///
+/// Determinism rule (Docs/performance.md): work is split only across
+/// independent outputs (batch rows, kernel rows), never inside a sum, so every
+/// output element is computed by the same floating-point operations whatever
+/// the thread count. Results are therefore byte-identical at 1 thread and at
+/// any other count.
+public enum Parallel {
+    /// Guards `configuredThreads`; set once at start-up by the command line.
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var configuredThreads: Int?
+
+    /// Threads the kernels may use: `--threads`, else the environment variable
+    /// `THUNNINI_THREADS`, else every active core.
+    public static var threadCount: Int {
+        lock.lock(); defer { lock.unlock() }
+        if let configuredThreads { return configuredThreads }
+        if let text = ProcessInfo.processInfo.environment["THUNNINI_THREADS"],
+           let value = Int(text), value >= 1 {
+            return min(value, maximumThreads)
+        }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    /// Upper bound accepted for a thread count.
+    public static let maximumThreads = 1024
+
+    /// Sets the thread count for the rest of the process (the `--threads` option).
+    /// - Throws: `ThunniniError` when `count` is not in `1...maximumThreads`.
+    public static func setThreadCount(_ count: Int) throws {
+        guard (1...maximumThreads).contains(count) else {
+            throw ThunniniError("invalid --threads \(count): must be between 1 and \(maximumThreads)")
+        }
+        lock.lock(); defer { lock.unlock() }
+        configuredThreads = count
+    }
+
+    /// Splits `0..<count` into at most `threadCount` contiguous chunks of
+    /// near-equal size and runs `body` on each, concurrently. Each output must
+    /// be written by exactly one chunk; `body` must not depend on the chunking.
+    /// Runs inline when one chunk suffices (or `count` is below `minimumPerChunk`).
+    public static func forEachChunk(of count: Int, minimumPerChunk: Int = 1,
+                                    _ body: (Range<Int>) -> Void) {
+        guard count > 0 else { return }
+        let chunks = min(threadCount, max(1, count / max(1, minimumPerChunk)))
+        if chunks == 1 {
+            body(0..<count)
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            let start = count * chunk / chunks
+            let end = count * (chunk + 1) / chunks
+            if start < end { body(start..<end) }
+        }
+    }
+}
