@@ -32,7 +32,7 @@ struct BenchCommand: ParsableCommand {
             guard steps >= 1 else { throw ThunniniError("invalid --steps \(steps): must be at least 1") }
             var runs: [Benchmark.Run] = []
             if !json {
-                print("torso        phase         threads  steps  seconds  s/step    tokens/s   GFLOP/s")
+                print("torso        phase         threads  steps  seconds  s/step    tokens/s   GFLOP/s  cpu s/step")
             }
             for setting in settings {
                 for phase in Benchmark.Phase.allCases {
@@ -40,8 +40,9 @@ struct BenchCommand: ParsableCommand {
                     runs.append(run)
                     if !json {
                         print(pad(run.torso, 12) + " " + pad(run.phase.rawValue, 13)
-                              + String(format: " %7d %6d %8.3f %8.4f %10.0f %9.2f", run.threads, run.steps, run.seconds,
-                                       run.secondsPerStep, run.tokensPerSecond, run.gflopPerSecond))
+                              + String(format: " %7d %6d %8.3f %8.4f %10.0f %9.2f %10.4f", run.threads, run.steps, run.seconds,
+                                       run.secondsPerStep, run.tokensPerSecond, run.gflopPerSecond,
+                                       run.cpuSeconds / Double(run.steps)))
                     }
                 }
             }
@@ -50,7 +51,8 @@ struct BenchCommand: ParsableCommand {
                     "{\"torso\": \"\(run.torso)\", \"phase\": \"\(run.phase.rawValue)\", \"threads\": \(run.threads), "
                         + "\"steps\": \(run.steps), \"seconds\": \(format(run.seconds)), "
                         + "\"seconds_per_step\": \(format(run.secondsPerStep)), "
-                        + "\"tokens_per_s\": \(format(run.tokensPerSecond)), \"gflop_per_s\": \(format(run.gflopPerSecond))}"
+                        + "\"tokens_per_s\": \(format(run.tokensPerSecond)), \"gflop_per_s\": \(format(run.gflopPerSecond)), "
+                        + "\"cpu_seconds\": \(format(run.cpuSeconds))}"
                 }
                 print("{\"runs\": [" + objects.joined(separator: ", ") + "]}")
             }

@@ -71,6 +71,9 @@ public enum Benchmark {
         public var threads: Int
         public var steps: Int
         public var seconds: Double
+        /// CPU time of the process (all threads) over the timed steps; on a
+        /// busy machine `cpuSeconds / threads` is the better speed estimate.
+        public var cpuSeconds: Double
         /// Tokens (batch x sequence length, prefix and BOS positions excluded) per step.
         public var tokensPerStep: Int
         /// Analytic floating-point operations per step.
@@ -102,12 +105,14 @@ public enum Benchmark {
             : nil
         let prefixLength = prefix?.shape[0] ?? 0
         let elapsed: Double
+        var cpuStart = 0.0
         if let method {
             var update = try UpdateStep(predictor: predictor, method: method,
                                         hyperparameters: .init(learningRate: setting.learningRate, maxGradNorm: 1),
                                         parameters: parameters, prefix: prefix)
             _ = try update.run(steps: 1, generator: generator, dataKey: RandomKey(seed: 7),
                                parameters: &parameters, prefix: &prefix, onStep: nil)
+            cpuStart = processCPUSeconds()
             let start = DispatchTime.now().uptimeNanoseconds
             _ = try update.run(steps: steps, generator: generator, dataKey: RandomKey(seed: 8),
                                parameters: &parameters, prefix: &prefix, onStep: nil)
@@ -115,16 +120,26 @@ public enum Benchmark {
         } else {
             let sequences = try generator.generate(key: RandomKey(seed: 9)).sequences
             _ = try Evaluation.evaluate(predictor: predictor, parameters: parameters, sequences: sequences)
+            cpuStart = processCPUSeconds()
             let start = DispatchTime.now().uptimeNanoseconds
             for _ in 0..<steps {
                 _ = try Evaluation.evaluate(predictor: predictor, parameters: parameters, sequences: sequences)
             }
             elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         }
+        let cpuSeconds = processCPUSeconds() - cpuStart
         let forward = forwardFlops(setting, prefixLength: prefixLength)
         return Run(torso: setting.torso.torsoType, phase: phase, threads: Parallel.threadCount, steps: steps,
-                   seconds: elapsed, tokensPerStep: batch * length,
+                   seconds: elapsed, cpuSeconds: cpuSeconds, tokensPerStep: batch * length,
                    flopsPerStep: method == nil ? forward : 3 * forward)
+    }
+
+    /// User + system CPU time of the whole process so far.
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF, &usage)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     /// Floating-point operations of one forward pass over a batch: 2 per

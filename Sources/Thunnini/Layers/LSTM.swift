@@ -62,6 +62,9 @@ public enum LSTM {
         public var hiddens: Tensor
         /// Activated gates i, f, g, o at each step, each `[B, L, H]`.
         public var inputGate, forgetGate, cellGate, outputGate: Tensor
+        /// tanh(c) after each step (`[B, L, H]`), kept so that the backward
+        /// pass need not recompute it; nil in caches built without it.
+        public var tanhCells: Tensor?
     }
 
     /// Runs the layer over `x` (`[B, L, in]`) from a zero carry. Returns c and h
@@ -80,6 +83,7 @@ public enum LSTM {
         var cells = Tensor.zeros([batch, length, hiddenSize])
         var hiddens = Tensor.zeros([batch, length, hiddenSize])
         var activated = [Tensor](repeating: .zeros([batch, length, hiddenSize]), count: 4)
+        var tanhCells = Tensor.zeros([batch, length, hiddenSize])
         // Pre-activations of the four gates for one (b, t), gate-major.
         var preactivation = [Double](repeating: 0, count: 4 * hiddenSize)
         for t in 0..<length {
@@ -114,8 +118,10 @@ public enum LSTM {
                     let o = sigmoid(preactivation[3 * hiddenSize + j])
                     let cPrevious = t > 0 ? cells.storage[previousRow + j] : 0
                     let c = f * cPrevious + i * g
+                    let tanhC = tanh(c)
                     cells.storage[row + j] = c
-                    hiddens.storage[row + j] = o * tanh(c)
+                    tanhCells.storage[row + j] = tanhC
+                    hiddens.storage[row + j] = o * tanhC
                     activated[0].storage[row + j] = i
                     activated[1].storage[row + j] = f
                     activated[2].storage[row + j] = g
@@ -124,7 +130,8 @@ public enum LSTM {
             }
         }
         let cache = Cache(input: x, cells: cells, hiddens: hiddens, inputGate: activated[0],
-                          forgetGate: activated[1], cellGate: activated[2], outputGate: activated[3])
+                          forgetGate: activated[1], cellGate: activated[2], outputGate: activated[3],
+                          tanhCells: tanhCells)
         return (cells, hiddens, cache)
     }
 
