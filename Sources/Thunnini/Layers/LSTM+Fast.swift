@@ -15,6 +15,21 @@ import Foundation
 ///   products over rows stored in exactly that order, split across threads by
 ///   kernel row (each element's sum stays in one thread, in order).
 extension LSTM {
+    /// The layer's forward pass: `forwardFast`, or `forwardReference` under
+    /// `KernelMode.useReferenceKernels` (the results are the same bit for bit).
+    public static func forward(_ x: Tensor, parameters p: Parameters) -> (cells: Tensor, hiddens: Tensor, cache: Cache) {
+        KernelMode.useReferenceKernels ? forwardReference(x, parameters: p) : forwardFast(x, parameters: p)
+    }
+
+    /// The layer's backward pass: `backwardFast`, or `backwardReference` under
+    /// `KernelMode.useReferenceKernels`.
+    public static func backward(dHiddens: Tensor, dCells: Tensor?, cache: Cache,
+                                parameters p: Parameters) -> (input: Tensor, parameters: Parameters) {
+        KernelMode.useReferenceKernels
+            ? backwardReference(dHiddens: dHiddens, dCells: dCells, cache: cache, parameters: p)
+            : backwardFast(dHiddens: dHiddens, dCells: dCells, cache: cache, parameters: p)
+    }
+
     /// Fast twin of `forward`; results equal it bit for bit.
     public static func forwardFast(_ x: Tensor, parameters p: Parameters) -> (cells: Tensor, hiddens: Tensor, cache: Cache) {
         precondition(x.rank == 3, "LSTM expects [B, L, in], got \(x.shape)")

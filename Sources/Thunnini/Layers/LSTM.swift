@@ -69,7 +69,8 @@ public enum LSTM {
 
     /// Runs the layer over `x` (`[B, L, in]`) from a zero carry. Returns c and h
     /// after every step (`[B, L, H]` each; h is the layer's output).
-    public static func forward(_ x: Tensor, parameters p: Parameters) -> (cells: Tensor, hiddens: Tensor, cache: Cache) {
+    /// The scalar reference kernel; `forwardFast` is its bit-identical twin.
+    public static func forwardReference(_ x: Tensor, parameters p: Parameters) -> (cells: Tensor, hiddens: Tensor, cache: Cache) {
         precondition(x.rank == 3, "LSTM expects [B, L, in], got \(x.shape)")
         let (batch, length, inputSize) = (x.shape[0], x.shape[1], x.shape[2])
         let hiddenSize = p.hiddenSize
@@ -138,7 +139,8 @@ public enum LSTM {
     /// Backpropagation through time. `dHiddens` (`[B, L, H]`) is the upstream
     /// gradient of h after each step (the layer output, plus any hidden-state
     /// output); `dCells` (optional, `[B, L, H]`) that of c after each step.
-    /// Returns dL/dx (`[B, L, in]`) and the parameter gradients.
+    /// Returns dL/dx (`[B, L, in]`) and the parameter gradients. The scalar
+    /// reference kernel; `backwardFast` is its bit-identical twin.
     ///
     /// Going backwards with carries `dh_next`, `dc_next` (zero after the last step):
     /// `dh = dHiddens_t + dh_next`, `dc = dCells_t + dc_next + dh o (1 - tanh(c)^2)`,
@@ -146,8 +148,8 @@ public enum LSTM {
     /// `da_o = dh tanh(c) o (1-o)`; then `dc_next = dc f`,
     /// `dh_next = sum_gates da W_h^T`, `dx_t = sum_gates da W_i^T`,
     /// `dW_i += x_t^T da`, `dW_h += h_prev^T da`, `db_h += da`.
-    public static func backward(dHiddens: Tensor, dCells: Tensor?, cache: Cache,
-                                parameters p: Parameters) -> (input: Tensor, parameters: Parameters) {
+    public static func backwardReference(dHiddens: Tensor, dCells: Tensor?, cache: Cache,
+                                         parameters p: Parameters) -> (input: Tensor, parameters: Parameters) {
         let x = cache.input
         let (batch, length, inputSize) = (x.shape[0], x.shape[1], x.shape[2])
         let hiddenSize = p.hiddenSize

@@ -52,7 +52,7 @@ public struct LSTMTorso: Torso {
         var states: [String: Tensor]? = returnStates ? [:] : nil
         var h = x
         for layer in config.hiddenSizes.indices {
-            let result = LSTM.forwardFast(h, parameters: cellParameters(layer, parameters))
+            let result = LSTM.forward(h, parameters: cellParameters(layer, parameters))
             caches.append(result.cache)
             states?["layer\(layer)_cell"] = result.cells
             states?["layer\(layer)_hidden"] = result.hiddens
@@ -66,7 +66,7 @@ public struct LSTMTorso: Torso {
         var gradients: [String: Tensor] = [:]
         var dh = dOutput
         for layer in config.hiddenSizes.indices.reversed() {
-            let result = LSTM.backwardFast(dHiddens: dh, dCells: nil, cache: caches[layer], parameters: cellParameters(layer, parameters))
+            let result = LSTM.backward(dHiddens: dh, dCells: nil, cache: caches[layer], parameters: cellParameters(layer, parameters))
             let gates = [result.parameters.inputGate, result.parameters.forgetGate, result.parameters.cellGate, result.parameters.outputGate]
             for (g, (input, recurrent)) in Self.gateNames.enumerated() {
                 gradients[path(layer, input, "kernel")] = gates[g].inputKernel
