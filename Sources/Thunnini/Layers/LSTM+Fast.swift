@@ -79,14 +79,35 @@ extension LSTM {
                         let row = (b * length + t) * H
                         let previousRow = (b * length + t - 1) * H
                         let a = preactivation + r * fused
-                        for j in 0..<H {
-                            let i = sigmoid(a[j])
-                            let f = sigmoid(a[H + j])
-                            let g = tanh(a[2 * H + j])
-                            let o = sigmoid(a[3 * H + j])
+                        // Four units at a time, then the rest one by one: the
+                        // same operations per unit (Elementary's scalar
+                        // functions are one lane of the vector ones).
+                        var j = 0
+                        while j + 4 <= H {
+                            let i = Elementary.sigmoid(load4(a + j))
+                            let f = Elementary.sigmoid(load4(a + H + j))
+                            let g = Elementary.tanh(load4(a + 2 * H + j))
+                            let o = Elementary.sigmoid(load4(a + 3 * H + j))
+                            let cPrevious = t > 0 ? load4(out.c.base + previousRow + j) : SIMD4<Double>()
+                            let c = f * cPrevious + i * g
+                            let tanhC = Elementary.tanh(c)
+                            store4(c, out.c.base + row + j)
+                            store4(tanhC, out.tc.base + row + j)
+                            store4(o * tanhC, out.h.base + row + j)
+                            store4(i, out.i.base + row + j)
+                            store4(f, out.f.base + row + j)
+                            store4(g, out.g.base + row + j)
+                            store4(o, out.o.base + row + j)
+                            j += 4
+                        }
+                        while j < H {
+                            let i = Elementary.sigmoid(a[j])
+                            let f = Elementary.sigmoid(a[H + j])
+                            let g = Elementary.tanh(a[2 * H + j])
+                            let o = Elementary.sigmoid(a[3 * H + j])
                             let cPrevious = t > 0 ? out.c.base[previousRow + j] : 0
                             let c = f * cPrevious + i * g
-                            let tanhC = tanh(c)
+                            let tanhC = Elementary.tanh(c)
                             out.c.base[row + j] = c
                             out.tc.base[row + j] = tanhC
                             out.h.base[row + j] = o * tanhC
@@ -94,6 +115,7 @@ extension LSTM {
                             out.f.base[row + j] = f
                             out.g.base[row + j] = g
                             out.o.base[row + j] = o
+                            j += 1
                         }
                     }
                 }
@@ -118,7 +140,7 @@ extension LSTM {
         // W^T per gate, stacked: row g H + j of `recurrentT` is column j of W_h<g>.
         let recurrentT = fuseTransposed(gates.map(\.recurrentKernel), columns: H, hiddenSize: H)
         let inputT = fuseTransposed(gates.map(\.inputKernel), columns: inputSize, hiddenSize: H)
-        let tanhCells = cache.tanhCells ?? Tensor(shape: cache.cells.shape, storage: cache.cells.storage.map { tanh($0) })
+        let tanhCells = cache.tanhCells ?? Tensor(shape: cache.cells.shape, storage: cache.cells.storage.map { Elementary.tanh($0) })
         let dCellsOrZero = dCells ?? Tensor.zeros([0])
         let hasCellGradient = dCells != nil
 
@@ -217,6 +239,19 @@ extension LSTM {
                  recurrentBias: unfuse(dBias, rows: 1, hiddenSize: H, gate: g).reshaped([H]))
         }
         return (dx, Parameters(inputGate: gradient(0), forgetGate: gradient(1), cellGate: gradient(2), outputGate: gradient(3)))
+    }
+
+    @inline(__always)
+    static func load4(_ p: UnsafePointer<Double>) -> SIMD4<Double> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Double>.self)
+    }
+
+    @inline(__always)
+    static func load4(_ p: UnsafeMutablePointer<Double>) -> SIMD4<Double> { load4(UnsafePointer(p)) }
+
+    @inline(__always)
+    static func store4(_ v: SIMD4<Double>, _ p: UnsafeMutablePointer<Double>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Double>.self)
     }
 
     /// `[rows, 4H]` with gate g's `[rows, H]` matrix in columns `g H ..< (g+1) H`.

@@ -113,13 +113,13 @@ public enum LSTM {
                 }
                 // Gates, then the new carry.
                 for j in 0..<hiddenSize {
-                    let i = sigmoid(preactivation[j])
-                    let f = sigmoid(preactivation[hiddenSize + j])
-                    let g = tanh(preactivation[2 * hiddenSize + j])
-                    let o = sigmoid(preactivation[3 * hiddenSize + j])
+                    let i = Elementary.sigmoid(preactivation[j])
+                    let f = Elementary.sigmoid(preactivation[hiddenSize + j])
+                    let g = Elementary.tanh(preactivation[2 * hiddenSize + j])
+                    let o = Elementary.sigmoid(preactivation[3 * hiddenSize + j])
                     let cPrevious = t > 0 ? cells.storage[previousRow + j] : 0
                     let c = f * cPrevious + i * g
-                    let tanhC = tanh(c)
+                    let tanhC = Elementary.tanh(c)
                     cells.storage[row + j] = c
                     tanhCells.storage[row + j] = tanhC
                     hiddens.storage[row + j] = o * tanhC
@@ -179,7 +179,7 @@ public enum LSTM {
                     let f = cache.forgetGate.storage[row + j]
                     let g = cache.cellGate.storage[row + j]
                     let o = cache.outputGate.storage[row + j]
-                    let tanhC = tanh(cells.storage[row + j])
+                    let tanhC = Elementary.tanh(cells.storage[row + j])
                     let cPrevious = t > 0 ? cells.storage[previousRow + j] : 0
                     let dh = dHiddens.storage[row + j] + dhNext.storage[carryRow + j]
                     var dc = dcNext.storage[carryRow + j] + dh * o * (1 - tanhC * tanhC)
@@ -229,8 +229,4 @@ public enum LSTM {
         return (dx, gradients)
     }
 
-    /// The logistic function `1 / (1 + exp(-a))`.
-    static func sigmoid(_ a: Double) -> Double {
-        1 / (1 + exp(-a))
-    }
 }
