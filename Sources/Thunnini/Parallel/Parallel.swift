@@ -13,9 +13,14 @@ public enum Parallel {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var configuredThreads: Int?
 
-    /// Threads the kernels may use: `--threads`, else the environment variable
-    /// `THUNNINI_THREADS`, else every active core.
+    /// A thread count for the current task only (tests compare thread counts
+    /// side by side with `Parallel.$threadCountOverride.withValue(n) { ... }`).
+    @TaskLocal public static var threadCountOverride: Int?
+
+    /// Threads the kernels may use: the task's override, else `--threads`,
+    /// else the environment variable `THUNNINI_THREADS`, else every active core.
     public static var threadCount: Int {
+        if let threadCountOverride { return max(1, min(threadCountOverride, maximumThreads)) }
         lock.lock(); defer { lock.unlock() }
         if let configuredThreads { return configuredThreads }
         if let text = ProcessInfo.processInfo.environment["THUNNINI_THREADS"],

@@ -74,6 +74,7 @@ public enum Elementary {
     /// e^x in each lane: `2^n (1 + q(r))`, the power of two applied in two
     /// exact halves so that subnormal results round once, as a single
     /// multiplication would. Overflow gives +inf, underflow 0, NaN stays NaN.
+    @inline(__always)
     public static func exp(_ x: SIMD4<Double>) -> SIMD4<Double> {
         let overflow = x .> SIMD4(repeating: expOverflow)
         let underflow = x .< SIMD4(repeating: expUnderflow)
@@ -91,6 +92,7 @@ public enum Elementary {
 
     /// tanh(x) in each lane: with `e = e^(2|x|) - 1`, `tanh|x| = e / (e + 2)`,
     /// then the sign of x (so tanh(-0) = -0). |x| > 22 gives +-1; NaN stays NaN.
+    @inline(__always)
     public static func tanh(_ x: SIMD4<Double>) -> SIMD4<Double> {
         let bits = unsafeBitCast(x, to: SIMD4<UInt64>.self)
         let signMask = SIMD4<UInt64>(repeating: 0x8000_0000_0000_0000)

@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+@testable import Thunnini
+
+/// Elementary.exp / tanh / sigmoid: the scalar functions are exactly one lane
+/// of the vector ones, every lane is independent of its neighbours, and the
+/// values are within a few ulp of the C library's (which would catch a wrong
+/// Taylor coefficient, a lost low part of ln 2, a wrong power-of-two bias or
+/// a wrong branch at the saturation and overflow edges).
+@Suite("Elementary functions")
+struct ElementaryTests {
+    /// Distance in units of the last place of `expected` (0 when both are equal or both NaN).
+    static func ulps(_ value: Double, _ expected: Double) -> Double {
+        if value == expected || (value.isNaN && expected.isNaN) { return 0 }
+        if !value.isFinite || !expected.isFinite { return .infinity }
+        return abs(value - expected) / max(expected.ulp, Double.leastNonzeroMagnitude)
+    }
+
+    static let grid: [Double] = stride(from: -30.0, through: 30.0, by: 0.0137).map { $0 }
+
+    @Test("exp is within 1 ulp of the C library on [-30, 30] and at the edges")
+    func expAccuracy() {
+        let edges: [Double] = [0, -0.0, 1e-300, 5e-324, 0.34657359, -0.34657359, 700, 709.78, -708, -720, -745]
+        let worst = (Self.grid + edges).map { Self.ulps(Elementary.exp($0), Foundation.exp($0)) }.max()!
+        #expect(worst <= 1, "worst exp error \(worst) ulp")
+        #expect(Elementary.exp(709.8) == .infinity)
+        #expect(Elementary.exp(-745.2) == 0)
+        #expect(Elementary.exp(.infinity) == .infinity)
+        #expect(Elementary.exp(-.infinity) == 0)
+        #expect(Elementary.exp(.nan).isNaN)
+    }
+
+    @Test("tanh is within 3 ulp of the C library, odd, and saturates to +-1 beyond 22")
+    func tanhAccuracy() {
+        let edges: [Double] = [1e-300, 5e-324, 1e-9, 0.1733, 0.17329, 0.3466, 21.99, 22.01]
+        let points = Self.grid + edges + edges.map { -$0 }
+        let worst = points.map { Self.ulps(Elementary.tanh($0), Foundation.tanh($0)) }.max()!
+        #expect(worst <= 3, "worst tanh error \(worst) ulp")
+        for x in points { #expect(Elementary.tanh(-x).bitPattern == (-Elementary.tanh(x)).bitPattern) }
+        #expect(Elementary.tanh(-0.0).sign == .minus)
+        #expect(Elementary.tanh(40) == 1 && Elementary.tanh(-40) == -1)
+        #expect(Elementary.tanh(.infinity) == 1 && Elementary.tanh(-.infinity) == -1)
+        #expect(Elementary.tanh(.nan).isNaN)
+    }
+
+    @Test("sigmoid is 1 / (1 + exp(-a)) and stays in [0, 1]")
+    func sigmoid() {
+        for a in Self.grid {
+            #expect(Elementary.sigmoid(a) == 1 / (1 + Elementary.exp(-a)))
+            #expect(Self.ulps(Elementary.sigmoid(a), 1 / (1 + Foundation.exp(-a))) <= 2)
+        }
+        #expect(Elementary.sigmoid(-800) == 0 && Elementary.sigmoid(800) == 1)
+    }
+
+    @Test("each lane of the vector functions equals the scalar function of that lane")
+    func lanesAreIndependent() {
+        var generator = LayerTestGenerator(seed: 4)
+        for _ in 0..<500 {
+            let v = SIMD4<Double>(generator.normal() * 10, generator.normal(), .infinity * (generator.uniform() < 0.05 ? 1 : 0) + generator.normal() * 300, generator.normal() * 1e-3)
+            let e = Elementary.exp(v), t = Elementary.tanh(v), s = Elementary.sigmoid(v)
+            for lane in 0..<4 {
+                #expect(e[lane].bitPattern == Elementary.exp(v[lane]).bitPattern)
+                #expect(t[lane].bitPattern == Elementary.tanh(v[lane]).bitPattern)
+                #expect(s[lane].bitPattern == Elementary.sigmoid(v[lane]).bitPattern)
+            }
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+@testable import Thunnini
+
+/// Every fast kernel against its scalar reference twin, bit for bit, on random
+/// shapes that include the ragged cases (1, odd sizes, sizes that are not
+/// multiples of the SIMD width or of the row block, inner lengths across the
+/// k-block boundary). Equality is exact (`==` on the storage), so a fast
+/// kernel that reorders a sum, fuses a multiply-add, drops a term or mixes up
+/// an index fails here even when the difference is one ulp.
+@Suite("Kernel twins: fast == scalar reference, bit for bit")
+struct KernelTwinTests {
+    /// Bitwise equality that also treats NaNs with equal payloads as equal.
+    static func sameBits(_ a: Tensor, _ b: Tensor) -> Bool {
+        a.shape == b.shape && zip(a.storage, b.storage).allSatisfy { $0.bitPattern == $1.bitPattern }
+    }
+
+    @Test("MatrixProduct.accumulate == accumulateReference (plain, transposed A, strided B and C)",
+          arguments: [(1, 1, 1), (1, 7, 9), (3, 5, 8), (4, 16, 8), (5, 17, 13), (9, 3, 31), (13, 255, 20),
+                      (6, 256, 12), (7, 257, 17), (17, 600, 33), (2, 0, 5), (33, 64, 256)])
+    func matrixProduct(rows: Int, inner: Int, columns: Int) {
+        var generator = LayerTestGenerator(seed: UInt64(rows * 1_000_003 + inner * 1009 + columns))
+        for transposedA in [false, true] {
+            let a = generator.tensor([max(1, rows * inner)])
+            let bRowStride = columns + 3   // B and C as sub-matrices of wider ones
+            let cRowStride = columns + 1
+            let b = generator.tensor([max(1, inner * bRowStride)])
+            let c0 = generator.tensor([max(1, rows * cRowStride)])
+            var fast = c0, reference = c0
+            a.withPointer { aP in b.withPointer { bP in
+                let operand = transposedA ? MatrixProduct.Operand(aP, rowStride: 1, innerStride: rows)
+                                          : MatrixProduct.Operand(aP, rowStride: inner, innerStride: 1)
+                fast.withMutablePointer { cP in
+                    MatrixProduct.accumulate(rows: rows, inner: inner, columns: columns, a: operand,
+                                             b: bP, bRowStride: bRowStride, c: cP, cRowStride: cRowStride)
+                }
+                reference.withMutablePointer { cP in
+                    MatrixProduct.accumulateReference(rows: rows, inner: inner, columns: columns, a: operand,
+                                                      b: bP, bRowStride: bRowStride, c: cP, cRowStride: cRowStride)
+                }
+            }}
+            #expect(Self.sameBits(fast, reference), "rows \(rows) inner \(inner) columns \(columns) transposed \(transposedA)")
+            // The padding between strided rows is never written.
+            for r in 0..<rows {
+                #expect(fast.storage[r * cRowStride + columns] == c0.storage[r * cRowStride + columns])
+            }
+        }
+    }
+
+    @Test("Dense forward and backward twins", arguments: [(1, 1, 1), (3, 5, 2), (7, 16, 9), (40, 3, 17), (65, 12, 8)])
+    func dense(rows: Int, inFeatures: Int, outFeatures: Int) {
+        var generator = LayerTestGenerator(seed: UInt64(rows * 97 + inFeatures * 13 + outFeatures))
+        let x = generator.tensor([rows, inFeatures])
+        let kernel = generator.tensor([inFeatures, outFeatures])
+        let bias = generator.tensor([outFeatures])
+        let dy = generator.tensor([rows, outFeatures])
+        for withBias in [false, true] {
+            #expect(Self.sameBits(Dense.forwardFast(x, kernel: kernel, bias: withBias ? bias : nil),
+                                  Dense.forwardReference(x, kernel: kernel, bias: withBias ? bias : nil)))
+            let fast = Dense.backwardFast(dy, x: x, kernel: kernel, hasBias: withBias)
+            let reference = Dense.backwardReference(dy, x: x, kernel: kernel, hasBias: withBias)
+            #expect(Self.sameBits(fast.input, reference.input))
+            #expect(Self.sameBits(fast.kernel, reference.kernel))
+            #expect(fast.bias.map { b in Self.sameBits(b, reference.bias!) } ?? (reference.bias == nil))
+        }
+    }
+
+    @Test("LSTM forward (every cached tensor) and backward twins, with and without a cell gradient",
+          arguments: [(1, 1, 1, 1), (2, 3, 1, 4), (5, 7, 3, 5), (9, 2, 16, 8), (4, 6, 2, 13)])
+    func lstm(batch: Int, length: Int, inputSize: Int, hiddenSize: Int) {
+        var generator = LayerTestGenerator(seed: UInt64(batch * 1000 + length * 100 + inputSize * 10 + hiddenSize))
+        func gate() -> LSTM.Gate {
+            LSTM.Gate(inputKernel: generator.tensor([inputSize, hiddenSize], scale: 0.5),
+                      recurrentKernel: generator.tensor([hiddenSize, hiddenSize], scale: 0.5),
+                      recurrentBias: generator.tensor([hiddenSize], scale: 0.5))
+        }
+        let p = LSTM.Parameters(inputGate: gate(), forgetGate: gate(), cellGate: gate(), outputGate: gate())
+        let x = generator.tensor([batch, length, inputSize])
+        let fast = LSTM.forwardFast(x, parameters: p)
+        let reference = LSTM.forwardReference(x, parameters: p)
+        for (name, f, r) in [("cells", fast.cache.cells, reference.cache.cells), ("hiddens", fast.cache.hiddens, reference.cache.hiddens),
+                             ("i", fast.cache.inputGate, reference.cache.inputGate), ("f", fast.cache.forgetGate, reference.cache.forgetGate),
+                             ("g", fast.cache.cellGate, reference.cache.cellGate), ("o", fast.cache.outputGate, reference.cache.outputGate),
+                             ("tanh c", fast.cache.tanhCells!, reference.cache.tanhCells!)] {
+            #expect(Self.sameBits(f, r), "\(name)")
+        }
+        let dHiddens = generator.tensor([batch, length, hiddenSize])
+        let dCells = generator.tensor([batch, length, hiddenSize])
+        for cellGradient in [nil, dCells] {
+            let f = LSTM.backwardFast(dHiddens: dHiddens, dCells: cellGradient, cache: fast.cache, parameters: p)
+            let r = LSTM.backwardReference(dHiddens: dHiddens, dCells: cellGradient, cache: reference.cache, parameters: p)
+            #expect(Self.sameBits(f.input, r.input))
+            for (fg, rg) in zip(f.parameters.gates, r.parameters.gates) {
+                #expect(Self.sameBits(fg.inputKernel, rg.inputKernel))
+                #expect(Self.sameBits(fg.recurrentKernel, rg.recurrentKernel))
+                #expect(Self.sameBits(fg.recurrentBias, rg.recurrentBias))
+            }
+        }
+    }
+
+    @Test("GELU forward and backward twins", arguments: [1, 3, 4, 5, 8, 31])
+    func gelu(count: Int) {
+        var generator = LayerTestGenerator(seed: UInt64(count))
+        let x = generator.tensor([count], scale: 3)
+        let dy = generator.tensor([count])
+        #expect(Self.sameBits(GELU.forwardFast(x), GELU.forwardReference(x)))
+        #expect(Self.sameBits(GELU.backwardFast(dy, x: x), GELU.backwardReference(dy, x: x)))
+    }
+
+    @Test("Whole predictor: outputs and gradients equal with reference and fast kernels, at 1 and 3 threads",
+          arguments: TorsoCases.names)
+    func predictor(torso: String) throws {
+        let predictor = try TorsoCases.predictor(torso)
+        let parameters = TorsoCases.noisyParameters(predictor)
+        let sequences = TorsoCases.sequences(batch: 9, length: 5)
+        for prefixType in PrefixType.allCases {
+            let prefix = TorsoCases.prefix(prefixType)
+            func run() throws -> (Predictor.Output, (parameters: ParameterTree, prefix: Tensor?)) {
+                let output = try predictor.forward(parameters: parameters, sequences: sequences, prefix: prefix)
+                return (output, predictor.gradients(parameters: parameters, sequences: sequences, prefix: prefix, output: output))
+            }
+            let reference = try KernelMode.$useReferenceKernels.withValue(true) { try run() }
+            for threads in [1, 3] {
+                let fast = try Parallel.$threadCountOverride.withValue(threads) { try run() }
+                #expect(Self.sameBits(fast.0.logits, reference.0.logits), "\(torso) \(prefixType) logits at \(threads) threads")
+                #expect(fast.0.loss.bitPattern == reference.0.loss.bitPattern)
+                for path in reference.1.parameters.paths {
+                    #expect(Self.sameBits(fast.1.parameters[path], reference.1.parameters[path]), "\(torso) \(prefixType) \(path) at \(threads) threads")
+                }
+                if let referencePrefix = reference.1.prefix {
+                    #expect(Self.sameBits(fast.1.prefix!, referencePrefix))
+                }
+            }
+        }
+    }
+}
