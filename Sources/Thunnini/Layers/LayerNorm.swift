@@ -26,8 +26,9 @@ public enum LayerNorm {
         public var bias: Tensor?
     }
 
-    /// Normalises every row of `x` (shape `[..., features]`).
-    public static func forward(_ x: Tensor, scale: Tensor, bias: Tensor?,
+    /// Normalises every row of `x` (shape `[..., features]`): the scalar
+    /// reference kernel (`forwardFast` is its bit-identical twin).
+    public static func forwardReference(_ x: Tensor, scale: Tensor, bias: Tensor?,
                                epsilon: Double = defaultEpsilon) -> (output: Tensor, cache: Cache) {
         let features = x.lastAxisCount
         precondition(x.rank >= 1 && scale.shape == [features], "LayerNorm scale \(scale.shape) for input \(x.shape)")
@@ -68,8 +69,9 @@ public enum LayerNorm {
     /// `dscale = sum_rows dy xhat`, `dbias = sum_rows dy`.
     /// (Flax's clamp `max(0, var)` is active only for a row that is constant
     /// up to rounding, where `xhat` is zero up to rounding, so the formula
-    /// needs no special case.)
-    public static func backward(_ dy: Tensor, x: Tensor, scale: Tensor, cache: Cache,
+    /// needs no special case.) The scalar reference kernel (`backwardFast` is
+    /// its bit-identical twin).
+    public static func backwardReference(_ dy: Tensor, x: Tensor, scale: Tensor, cache: Cache,
                                 hasBias: Bool) -> Gradients {
         precondition(dy.shape == x.shape, "LayerNorm upstream gradient \(dy.shape) != input \(x.shape)")
         let features = x.lastAxisCount

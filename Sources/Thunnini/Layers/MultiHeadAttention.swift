@@ -72,8 +72,6 @@ public enum MultiHeadAttention {
         guard headCount > 0, width % headCount == 0 else {
             throw ThunniniError("embedding dimensionality \(width) is not divisible by num_attention_heads \(headCount)")
         }
-        let headWidth = width / headCount
-        let inverseSqrtHeadWidth = 1 / Double(headWidth).squareRoot()
 
         let (queryProjected, queryCache) = DenseWithLoRA.forward(x, parameters: p.query)
         let (keyProjected, keyCache) = DenseWithLoRA.forward(x, parameters: p.key)
@@ -89,6 +87,30 @@ public enum MultiHeadAttention {
 
         var probabilities = Tensor.zeros([batch, headCount, length, length])
         var merged = Tensor.zeros([batch, length, width])
+        if KernelMode.useReferenceKernels {
+            attendReference(q: q, k: k, v: v, headCount: headCount, probabilities: &probabilities, merged: &merged)
+        } else {
+            attendFast(q: q, k: k, v: v, headCount: headCount, probabilities: &probabilities, merged: &merged)
+        }
+
+        let (y, outputCache) = DenseWithLoRA.forward(merged, parameters: p.output)
+        let cache = Cache(headCount: headCount, query: queryCache, key: keyCache, value: valueCache,
+                          output: outputCache,
+                          queryBeforeNorm: queryNorm == nil ? nil : queryProjected,
+                          keyBeforeNorm: keyNorm == nil ? nil : keyProjected,
+                          queryNorm: queryNorm, keyNorm: keyNorm,
+                          q: q, k: k, v: v, probabilities: probabilities)
+        return (y, cache)
+    }
+
+    /// The heads' scaled dot products, causal softmax and weighted sums: the
+    /// scalar reference kernel (`attendFast` is its bit-identical twin).
+    /// Writes `P` (`[B, H, L, L]`) and the merged heads (`[B, L, E]`, zero on entry).
+    public static func attendReference(q: Tensor, k: Tensor, v: Tensor, headCount: Int,
+                                       probabilities: inout Tensor, merged: inout Tensor) {
+        let (batch, length, width) = (q.shape[0], q.shape[1], q.shape[2])
+        let headWidth = width / headCount
+        let inverseSqrtHeadWidth = 1 / Double(headWidth).squareRoot()
         for b in 0..<batch {
             for h in 0..<headCount {
                 let headOffset = h * headWidth
@@ -122,15 +144,6 @@ public enum MultiHeadAttention {
                 }
             }
         }
-
-        let (y, outputCache) = DenseWithLoRA.forward(merged, parameters: p.output)
-        let cache = Cache(headCount: headCount, query: queryCache, key: keyCache, value: valueCache,
-                          output: outputCache,
-                          queryBeforeNorm: queryNorm == nil ? nil : queryProjected,
-                          keyBeforeNorm: keyNorm == nil ? nil : keyProjected,
-                          queryNorm: queryNorm, keyNorm: keyNorm,
-                          q: q, k: k, v: v, probabilities: probabilities)
-        return (y, cache)
     }
 
     /// Vector-Jacobian product: returns dL/dx (`[B, L, E]`) and the gradients
@@ -143,8 +156,6 @@ public enum MultiHeadAttention {
         let (batch, length, width) = (cache.q.shape[0], cache.q.shape[1], cache.q.shape[2])
         precondition(dy.shape == [batch, length, width], "attention upstream gradient \(dy.shape) != [\(batch), \(length), \(width)]")
         let headCount = cache.headCount
-        let headWidth = width / headCount
-        let inverseSqrtHeadWidth = 1 / Double(headWidth).squareRoot()
         let (q, k, v, probabilities) = (cache.q, cache.k, cache.v, cache.probabilities)
 
         let (dMerged, outputGradients) = DenseWithLoRA.backward(dy, cache: cache.output, parameters: p.output)
@@ -152,6 +163,24 @@ public enum MultiHeadAttention {
         var dq = Tensor.zeros([batch, length, width])
         var dk = Tensor.zeros([batch, length, width])
         var dv = Tensor.zeros([batch, length, width])
+        if KernelMode.useReferenceKernels {
+            attendBackwardReference(dMerged: dMerged, q: q, k: k, v: v, probabilities: probabilities,
+                                    headCount: headCount, dq: &dq, dk: &dk, dv: &dv)
+        } else {
+            attendBackwardFast(dMerged: dMerged, q: q, k: k, v: v, probabilities: probabilities,
+                               headCount: headCount, dq: &dq, dk: &dk, dv: &dv)
+        }
+        return finishBackward(dq: dq, dk: dk, dv: dv, cache: cache, parameters: p, outputGradients: outputGradients)
+    }
+
+    /// Vector-Jacobian product of `attendReference` for the merged-head
+    /// gradient `dMerged`: adds into dq, dk, dv (zero on entry). The scalar
+    /// reference kernel (`attendBackwardFast` is its bit-identical twin).
+    public static func attendBackwardReference(dMerged: Tensor, q: Tensor, k: Tensor, v: Tensor, probabilities: Tensor,
+                                               headCount: Int, dq: inout Tensor, dk: inout Tensor, dv: inout Tensor) {
+        let (batch, length, width) = (q.shape[0], q.shape[1], q.shape[2])
+        let headWidth = width / headCount
+        let inverseSqrtHeadWidth = 1 / Double(headWidth).squareRoot()
         // dP, then dS, of one query row (reused for every row).
         var dScores = [Double](repeating: 0, count: length)
         for b in 0..<batch {
@@ -186,6 +215,13 @@ public enum MultiHeadAttention {
                 }
             }
         }
+    }
+
+    /// The q/k LayerNorms and the three input projections, after the heads.
+    static func finishBackward(dq dqHeads: Tensor, dk dkHeads: Tensor, dv: Tensor, cache: Cache, parameters p: Parameters,
+                               outputGradients: DenseWithLoRA.Parameters) -> (input: Tensor, parameters: Parameters) {
+        var dq = dqHeads
+        var dk = dkHeads
 
         var queryNormScaleGradient: Tensor?
         var keyNormScaleGradient: Tensor?

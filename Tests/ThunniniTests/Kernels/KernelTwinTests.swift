@@ -134,3 +134,45 @@ struct KernelTwinTests {
         }
     }
 }
+
+/// The remaining twins: LayerNorm and the attention core.
+@Suite("Kernel twins: LayerNorm and attention")
+struct NormAttentionTwinTests {
+    @Test("LayerNorm forward and backward twins", arguments: [(1, 1), (3, 4), (70, 5), (129, 16)])
+    func layerNorm(rows: Int, features: Int) {
+        var generator = LayerTestGenerator(seed: UInt64(rows * 31 + features))
+        let x = generator.tensor([rows, features])
+        let scale = generator.tensor([features])
+        let bias = generator.tensor([features])
+        let dy = generator.tensor([rows, features])
+        for withBias in [false, true] {
+            let fast = LayerNorm.forwardFast(x, scale: scale, bias: withBias ? bias : nil)
+            let reference = LayerNorm.forwardReference(x, scale: scale, bias: withBias ? bias : nil)
+            #expect(KernelTwinTests.sameBits(fast.output, reference.output))
+            #expect(KernelTwinTests.sameBits(fast.cache.rstd, reference.cache.rstd))
+            let fastBackward = LayerNorm.backwardFast(dy, x: x, scale: scale, cache: fast.cache, hasBias: withBias)
+            let referenceBackward = LayerNorm.backwardReference(dy, x: x, scale: scale, cache: reference.cache, hasBias: withBias)
+            #expect(KernelTwinTests.sameBits(fastBackward.input, referenceBackward.input))
+            #expect(KernelTwinTests.sameBits(fastBackward.scale, referenceBackward.scale))
+            #expect(fastBackward.bias.map { KernelTwinTests.sameBits($0, referenceBackward.bias!) } ?? (referenceBackward.bias == nil))
+        }
+    }
+
+    @Test("attention core forward and backward twins", arguments: [(1, 1, 1, 1), (3, 5, 4, 2), (5, 9, 6, 3)])
+    func attention(batch: Int, length: Int, width: Int, heads: Int) {
+        var generator = LayerTestGenerator(seed: UInt64(batch * 100 + length * 10 + width))
+        let (q, k, v) = (generator.tensor([batch, length, width]), generator.tensor([batch, length, width]), generator.tensor([batch, length, width]))
+        var pFast = Tensor.zeros([batch, heads, length, length]), pReference = pFast
+        var mFast = Tensor.zeros([batch, length, width]), mReference = mFast
+        MultiHeadAttention.attendFast(q: q, k: k, v: v, headCount: heads, probabilities: &pFast, merged: &mFast)
+        MultiHeadAttention.attendReference(q: q, k: k, v: v, headCount: heads, probabilities: &pReference, merged: &mReference)
+        #expect(KernelTwinTests.sameBits(pFast, pReference))
+        #expect(KernelTwinTests.sameBits(mFast, mReference))
+        let dMerged = generator.tensor([batch, length, width])
+        var (dqF, dkF, dvF) = (Tensor.zeros([batch, length, width]), Tensor.zeros([batch, length, width]), Tensor.zeros([batch, length, width]))
+        var (dqR, dkR, dvR) = (dqF, dkF, dvF)
+        MultiHeadAttention.attendBackwardFast(dMerged: dMerged, q: q, k: k, v: v, probabilities: pFast, headCount: heads, dq: &dqF, dk: &dkF, dv: &dvF)
+        MultiHeadAttention.attendBackwardReference(dMerged: dMerged, q: q, k: k, v: v, probabilities: pReference, headCount: heads, dq: &dqR, dk: &dkR, dv: &dvR)
+        #expect(KernelTwinTests.sameBits(dqF, dqR) && KernelTwinTests.sameBits(dkF, dkR) && KernelTwinTests.sameBits(dvF, dvR))
+    }
+}
