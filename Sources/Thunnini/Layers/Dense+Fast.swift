@@ -28,20 +28,20 @@ extension Dense {
         if let bias { precondition(bias.shape == [outFeatures], "Dense bias \(bias.shape) != [\(outFeatures)]") }
         let rows = x.rowCount
         var y = Tensor(shape: Array(x.shape.dropLast()) + [outFeatures])
-        if let bias {
-            for row in 0..<rows {
-                for o in 0..<outFeatures { y.storage[row * outFeatures + o] = bias.storage[o] }
-            }
-        }
-        x.withPointer { xP in kernel.withPointer { wP in y.withMutablePointer { yP in
+        let biasOrEmpty = bias ?? Tensor.zeros([0])
+        let hasBias = bias != nil
+        x.withPointer { xP in kernel.withPointer { wP in biasOrEmpty.withPointer { biasP in y.withMutablePointer { yP in
             let out = SharedPointer(yP)
             Parallel.forEachChunk(of: rows, minimumPerChunk: 32) { chunk in
+                if hasBias {
+                    for row in chunk { (out.base + row * outFeatures).update(from: biasP, count: outFeatures) }
+                }
                 MatrixProduct.accumulate(rows: chunk.count, inner: inFeatures, columns: outFeatures,
                                          a: .init(xP + chunk.lowerBound * inFeatures, rowStride: inFeatures),
                                          b: wP, bRowStride: outFeatures,
                                          c: out.base + chunk.lowerBound * outFeatures, cRowStride: outFeatures)
             }
-        }}}
+        }}}}
         return y
     }
 

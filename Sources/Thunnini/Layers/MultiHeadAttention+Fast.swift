@@ -32,11 +32,24 @@ extension MultiHeadAttention {
                                 probabilities[pRow + s] = score
                                 largest = Swift.max(largest, score)
                             }
+                            // exp four scores at a time; the total still adds them in s order.
                             var total = 0.0
-                            for s in 0...t {
+                            var s = 0
+                            while s + 4 <= t + 1 {
+                                let p = probabilities + pRow + s
+                                let e = Elementary.exp(UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Double>.self) - SIMD4(repeating: largest))
+                                UnsafeMutableRawPointer(p).storeBytes(of: e, as: SIMD4<Double>.self)
+                                total += e[0]
+                                total += e[1]
+                                total += e[2]
+                                total += e[3]
+                                s += 4
+                            }
+                            while s <= t {
                                 let e = Elementary.exp(probabilities[pRow + s] - largest)
                                 probabilities[pRow + s] = e
                                 total += e
+                                s += 1
                             }
                             for s in 0...t { probabilities[pRow + s] /= total }
                             for s in 0...t {
