@@ -37,10 +37,24 @@ import Testing
     /// 1500 steps at lr 0.005: at 800 steps and lr 0.01 two of the five
     /// seed sets were still far from Bayes (regret 1.10 and 1.06 against the
     /// exact 1.022), i.e. the network was not yet meta-trained.
-    static let pretrained: [ParameterTree] = seedSets.map { seed in
-        try! Pretraining.train(predictor: predictor, data: randomCoins,
-                               config: TrainingConfig(numTrainingSteps: 1500, learningRate: 0.005, maxGradNorm: 1,
-                                                      dataGenSeed: 100 + seed, predictorInitSeed: 200 + seed)).parameters
+    static let pretrained: [ParameterTree] = try! perSeedSet { seed in
+        try Pretraining.train(predictor: predictor, data: randomCoins,
+                              config: TrainingConfig(numTrainingSteps: 1500, learningRate: 0.005, maxGradNorm: 1,
+                                                     dataGenSeed: 100 + seed, predictorInitSeed: 200 + seed)).parameters
+    }
+
+    /// `body(seed)` for every seed set, the seed sets concurrently (each is
+    /// deterministic on its own, so the results do not depend on the
+    /// scheduling), returned in seed order. Assertions stay on the caller.
+    static func perSeedSet<T>(_ body: @escaping @Sendable (Int) throws -> T) throws -> [T] {
+        let box = SeedSetResults<T>()
+        DispatchQueue.concurrentPerform(iterations: seedSets.count) { index in
+            let result = Result { try body(seedSets.lowerBound + index) }
+            box.lock.lock()
+            box.results[index] = result
+            box.lock.unlock()
+        }
+        return try (0..<seedSets.count).map { try box.results[$0]!.get() }
     }
 
     /// Mean and standard error of the mean.
@@ -127,7 +141,7 @@ import Testing
 
     @Test("soft-prefix tuning to a single coin beats the best hard prefix")
     func softPrefixBeatsHardPrefix() throws {
-        for seed in Self.seedSets {
+        let results = try Self.perSeedSet { seed in
             let (sequences, groundTruth) = try Self.evaluationData(Self.coin, seed: seed)
             // 300 steps at lr 0.03: at 150 steps and lr 0.01 the soft prefix
             // was still moving and lost to the best hard prefix on one of five
@@ -135,10 +149,12 @@ import Testing
             let soft = try Self.tune(.prefixSoft, on: Self.coin, seed: seed, steps: 300, learningRate: 0.03)
             let softLosses = try Self.networkLosses(Self.pretrained[seed], sequences, prefix: Prefix(type: .embedding, values: soft.prefix))
             let hardLosses = try Self.networkLosses(Self.pretrained[seed], sequences, prefix: Self.bestHardPrefix(on: Self.coin, seed: seed))
-            let margin = Self.pairedMargin(better: softLosses, worse: hardLosses)
             let truth = groundTruth.reduce(0, +) / Double(groundTruth.count)
-            print("finding soft-vs-hard seed set \(seed): regret soft \(Self.format(softLosses.reduce(0, +) / Double(softLosses.count) - truth)), "
-                  + "best hard \(Self.format(hardLosses.reduce(0, +) / Double(hardLosses.count) - truth)); "
+            return (softLosses.reduce(0, +) / Double(softLosses.count) - truth, hardLosses.reduce(0, +) / Double(hardLosses.count) - truth,
+                    Self.pairedMargin(better: softLosses, worse: hardLosses))
+        }
+        for (seed, (soft, hard, margin)) in zip(Self.seedSets, results) {
+            print("finding soft-vs-hard seed set \(seed): regret soft \(Self.format(soft)), best hard \(Self.format(hard)); "
                   + "hard - soft \(Self.format(margin.mean)) +- \(Self.format(margin.standardError)) = \(Self.format(margin.ratio)) SE")
             #expect(margin.ratio > Self.standardErrors, "seed set \(seed)")
         }
@@ -146,7 +162,7 @@ import Testing
 
     @Test("on the two-coin mixture, full weight tuning beats every prefix method")
     func weightTuningBeatsPrefixesOnMixture() throws {
-        for seed in Self.seedSets {
+        let results = try Self.perSeedSet { seed in
             let (sequences, _) = try Self.evaluationData(Self.twoCoins, seed: seed)
             let full = try Self.networkLosses(Self.tune(.fullParameters, on: Self.twoCoins, seed: seed).parameters, sequences)
             var rivals: [(String, Prefix)] = []
@@ -154,13 +170,23 @@ import Testing
                 rivals.append((method.rawValue, Prefix(type: method.prefixType!, values: try Self.tune(method, on: Self.twoCoins, seed: seed).prefix)))
             }
             rivals.append(("best hard prefix", try Self.bestHardPrefix(on: Self.twoCoins, seed: seed)))
+            return try rivals.map { name, prefix in
+                (name, Self.pairedMargin(better: full, worse: try Self.networkLosses(Self.pretrained[seed], sequences, prefix: prefix)))
+            }
+        }
+        for (seed, margins) in zip(Self.seedSets, results) {
             var line = "finding weights-vs-prefixes seed set \(seed), (prefix - full) per method:"
-            for (name, prefix) in rivals {
-                let margin = Self.pairedMargin(better: full, worse: try Self.networkLosses(Self.pretrained[seed], sequences, prefix: prefix))
+            for (name, margin) in margins {
                 line += " \(name) \(Self.format(margin.mean)) +- \(Self.format(margin.standardError)) = \(Self.format(margin.ratio)) SE;"
                 #expect(margin.ratio > Self.standardErrors, "seed set \(seed): full_parameters vs \(name)")
             }
             print(line)
         }
     }
+}
+
+/// Results of concurrent seed-set computations, guarded by a lock.
+private final class SeedSetResults<T>: @unchecked Sendable {
+    let lock = NSLock()
+    var results: [Int: Result<T, Error>] = [:]
 }
