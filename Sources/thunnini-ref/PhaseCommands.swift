@@ -78,7 +78,10 @@ struct TuneCommand: ParsableCommand {
             let model = try predictor.makePredictor()
             let start = try predictor.loadParameters(parameters, for: model)
             let data = try loadConfig(DataGeneratorConfig.self, path: dataConfig)
-            let tuning = try loadConfig(TuningConfig.self, path: tuningConfig)
+            // With --initial-prefix, prefix_length and prefix_init_method are
+            // not needed (validated in Tuning.tune, which names the field).
+            let tuning = initialPrefix == nil ? try loadConfig(TuningConfig.self, path: tuningConfig)
+                : try loadJSON(TuningConfig.self, path: tuningConfig)
             var given: Tensor? = nil
             if let initialPrefix {
                 guard let prefix = try NPZ.read(URL(fileURLWithPath: initialPrefix))["prefix"] else {
@@ -87,6 +90,11 @@ struct TuneCommand: ParsableCommand {
                 given = prefix
             }
             let reporter = ProgressReporter(phase: "tune \(tuning.tuningMethod.rawValue)", total: tuning.numTuningSteps + 1)
+            do {
+                try tuning.validate(withInitialPrefix: given != nil)
+            } catch let error as ThunniniError {
+                throw ThunniniError("\(tuningConfig): \(error.message)")
+            }
             let result = try Tuning.tune(predictor: model, parameters: start, data: data, config: tuning, initialPrefix: given) {
                 reporter.update(step: $0, loss: $1)
             }
@@ -109,7 +117,9 @@ struct EvaluateCommand: ParsableCommand {
         commandName: "evaluate",
         abstract: "Evaluate a predictor on sequences from a data source or a file; writes losses, predictions and regrets.",
         discussion: """
-            With --data-config, draws batch_size sequences with --seed and also writes the ground truth, the \
+            With --data-config, draws --num-batches batches of batch_size sequences as the original's \
+            evaluate_predictor_from_datagen does (batch keys: the first half of split(key(--seed)), then the \
+            first half of each further split of the second half) and also writes the ground truth, the \
             source's Bayes predictor, and regret.json (instant and cumulative regret against the ground truth). \
             With --sequences, evaluates the B x T x V array 'sequences' of an .npz. Hidden states are written \
             when the torso config has return_hidden_states.
@@ -119,6 +129,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(name: .long, help: "Parameters (.npz of Flax paths).") var parameters: String
     @Option(name: .long, help: "Data-generator config file to draw evaluation sequences from.") var dataConfig: String?
     @Option(name: .long, help: "Seed of the evaluation sequences (with --data-config).") var seed: Int = 1337
+    @Option(name: .long, help: "Batches of batch_size sequences to draw (with --data-config; datagen_num_batches).") var numBatches: Int = 1
     @Option(name: .long, help: "Sequences to evaluate (.npz with an array 'sequences', B x T x V one-hot).") var sequences: String?
     @Option(name: .long, help: "Prefix (.npz with an array 'prefix').") var prefix: String?
     @Option(name: .long, help: "Prefix type: prepend, simplex or embedding (with --prefix).") var prefixType: String?
@@ -139,8 +150,9 @@ struct EvaluateCommand: ParsableCommand {
             switch (dataConfig, sequences) {
             case (let path?, nil):
                 guard seed >= 0 else { throw ThunniniError("--seed must be >= 0, got \(seed)") }
+                guard numBatches >= 1 else { throw ThunniniError("--num-batches must be >= 1, got \(numBatches)") }
                 let generator = try makeDataGenerator(try loadConfig(DataGeneratorConfig.self, path: path))
-                let drawn = generator.generate(key: RandomKey(seed: UInt64(seed)))
+                let drawn = Evaluation.generateFromDatagen(generator, seed: UInt64(seed), numBatches: numBatches)
                 input = drawn.sequences
                 arrays["ground_truth_log_probs"] = drawn.groundTruthLogProbs
                 groundTruthLosses = instantLogLosses(logits: drawn.groundTruthLogProbs, sequences: input)

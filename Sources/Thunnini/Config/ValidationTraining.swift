@@ -12,7 +12,12 @@ extension TuningConfig: ValidatableConfig {
     /// The methods that tune a prefix (and so need its length and initialisation).
     static let prefixMethods: Set<TuningMethod> = [.prefixReal, .prefixSimplex, .prefixSoft]
 
-    public func validate() throws {
+    public func validate() throws { try validate(withInitialPrefix: false) }
+
+    /// `validate()`, except that with an explicit initial prefix a prefix
+    /// method needs neither `prefix_length` nor `prefix_init_method` (the
+    /// original's `tune` ignores both when it is given a prefix).
+    public func validate(withInitialPrefix: Bool) throws {
         try ConfigCheck.atLeast(0, numTuningSteps, "num_tuning_steps")
         try ConfigCheck.positive(learningRate, "learning_rate")
         try ConfigCheck.positive(maxGradNorm, "max_grad_norm")
@@ -20,7 +25,7 @@ extension TuningConfig: ValidatableConfig {
         if let prefixLength {
             try ConfigCheck.atLeast(0, prefixLength, "prefix_length")
         }
-        if Self.prefixMethods.contains(tuningMethod) {
+        if Self.prefixMethods.contains(tuningMethod) && !withInitialPrefix {
             guard prefixLength != nil else {
                 throw ThunniniError.invalidConfig("prefix_length", "is required by tuning_method '\(tuningMethod.rawValue)'")
             }

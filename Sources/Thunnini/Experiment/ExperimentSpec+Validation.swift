@@ -5,8 +5,9 @@ import Foundation
 /// file, then what the configs require of each other.
 extension ExperimentSpec: ValidatableConfig {
     /// Largest number of hard-prefix candidates (V^K) the exhaustive search
-    /// may enumerate; beyond it the search would run for days.
-    public static let maxHardPrefixCandidates = 1 << 20
+    /// may enumerate: the search's own limit, checked here so that a run
+    /// that would exceed it fails before any pretraining or tuning.
+    public static let maxHardPrefixCandidates = HardPrefixSearch.candidateLimit
 
     /// Names no tuning config may take: they label baselines (and `HardPT`)
     /// in the same outputs.

@@ -21,6 +21,6 @@ public struct GoldenCase {
 public enum GoldenRegistry {
     /// All registered cases, in file order.
     public static var cases: [GoldenCase] {
-        ioCases() + dataCases() + predictorCases() + trainingCases()
+        ioCases() + dataCases() + predictorCases() + pathCases() + trainingCases()
     }
 }

@@ -32,10 +32,14 @@ public struct Predictor: Sendable {
     var embeddingSize: Int { config.embeddingDimensionality }
 
     /// Fresh parameters from `seed` (the original's `predictor_init_seed`):
-    /// the seed's key is split into three, for the embedding, the torso and
-    /// the unembedding; kernels lecun normal, biases zero.
+    /// the initialisation key is the second half of `RandomKey(seed).split()`
+    /// (as the original's `_, predictor_init_rng = split(PRNGKey(seed))`),
+    /// split into three for the embedding, the torso and the unembedding;
+    /// kernels lecun normal, biases zero. The pretraining data chain uses the
+    /// first half of the data seed's split, so when `predictor_init_seed ==
+    /// data_gen_seed` the two never share a key (Docs/random.md, section 6).
     public func initialParameters(seed: Int) -> ParameterTree {
-        let keys = RandomKey(seed: UInt64(bitPattern: Int64(seed))).split(into: 3)
+        let keys = Self.initialisationKey(seed: seed).split(into: 3)
         var tree = ParameterTree(torso.initialParameters(inputSize: embeddingSize, key: keys[1]))
         let outputSize = torso.outputSize(inputSize: embeddingSize)
         tree[Self.embeddingKernel] = Initializers.lecunNormal(shape: [tokenSize, embeddingSize], key: keys[0])
@@ -43,6 +47,11 @@ public struct Predictor: Sendable {
         tree[Self.unembeddingKernel] = Initializers.lecunNormal(shape: [outputSize, tokenSize], key: keys[2])
         tree[Self.unembeddingBias] = Tensor(shape: [tokenSize])
         return tree
+    }
+
+    /// The root key of the initialisation from `seed`: `RandomKey(seed).split().1`.
+    public static func initialisationKey(seed: Int) -> RandomKey {
+        RandomKey(seed: UInt64(bitPattern: Int64(seed))).split().1
     }
 
     /// Checks that `parameters` has exactly this predictor's paths and shapes.

@@ -41,13 +41,15 @@ public enum Tuning {
     ///
     /// The data key is `RandomKey(overrideDataGenSeed ?? data_gen_seed)`; each
     /// step splits it into the next key and the batch key. The initial prefix
-    /// is `initialPrefix` if given, else drawn with `prefix_init_method` from
+    /// is `initialPrefix` if given (then `prefix_length` and
+    /// `prefix_init_method` are ignored and may be absent, as in the
+    /// original), else drawn with `prefix_init_method` from
     /// `RandomKey(prefix_init_seed)`.
     public static func tune(predictor: Predictor, parameters initialParameters: ParameterTree,
                             data dataConfig: DataGeneratorConfig, config: TuningConfig,
                             initialPrefix given: Tensor? = nil, overrideDataGenSeed: Int? = nil,
                             onStep: ((_ step: Int, _ loss: Double) -> Void)? = nil) throws -> Result {
-        try config.validate()
+        try config.validate(withInitialPrefix: given != nil)
         let method = config.tuningMethod
         try method.checkApplicable(to: predictor.torsoConfig)
         try predictor.checkParameters(initialParameters)

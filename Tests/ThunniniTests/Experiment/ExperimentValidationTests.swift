@@ -151,18 +151,36 @@ func expectInvalidSpec(_ spec: ExperimentSpec, field: String, _ fragments: [Stri
         expectInvalidSpec(spec, field: "predictor_init_seed", ["pretraining.training_config.predictor_init_seed"])
     }
 
-    @Test func hardPrefixSettings() {
+    @Test func hardPrefixSettings() throws {
         var spec = smallSpec()
         spec.hardPrefix!.prefixLength = 0
         expectInvalidSpec(spec, field: "hard_prefix.prefix_length")
         spec = smallSpec()
-        spec.hardPrefix!.prefixLength = 21  // 2^21 candidates
-        expectInvalidSpec(spec, field: "hard_prefix.prefix_length", ["2^21", "exceed"])
-        spec.hardPrefix!.prefixLength = 20  // 2^20 is the limit itself
+        spec.hardPrefix!.prefixLength = 17  // 2^17 candidates
+        expectInvalidSpec(spec, field: "hard_prefix.prefix_length", ["2^17", "exceed"])
+        spec.hardPrefix!.prefixLength = 16  // 2^16 is the limit itself
         #expect(throws: Never.self) { try spec.validate() }
+        // One limit: what validation accepts, the search accepts.
+        #expect(ExperimentSpec.maxHardPrefixCandidates == HardPrefixSearch.candidateLimit)
+        #expect(try HardPrefixSearch.candidates(vocabSize: 2, length: 16).count == 1 << 16)
+        #expect(throws: ThunniniError.self) { _ = try HardPrefixSearch.candidates(vocabSize: 2, length: 17) }
         spec = smallSpec()
         spec.hardPrefix!.numSequences = 0
         expectInvalidSpec(spec, field: "hard_prefix.num_sequences")
+    }
+
+    /// K = 17 with V = 2 (2^17 candidates, above the search's limit) is
+    /// refused when the runner is made, before any work: with a billion
+    /// pretraining steps the refusal still comes at once. (Before the limit
+    /// was one, validation accepted 2^20 and the search refused 2^17 only
+    /// after pretraining and every tuning run.)
+    @Test func oversizedHardPrefixFailsBeforePretraining() {
+        var spec = smallSpec()
+        spec.pretraining!.trainingConfig.numTrainingSteps = 1_000_000_000
+        spec.hardPrefix!.prefixLength = 17
+        let start = Date()
+        #expect(throws: ThunniniError.self) { _ = try ExperimentRunner(spec: spec, reportsProgress: false).run() }
+        #expect(Date().timeIntervalSince(start) < 5)
     }
 
     @Test func baselinesNeedTheirInputs() throws {

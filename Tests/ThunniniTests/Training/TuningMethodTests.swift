@@ -6,8 +6,19 @@ import Testing
 /// method tunes agrees with finite differences, one step moves exactly that,
 /// and everything else stays bit-identical.
 @Suite struct TuningMethodTests {
+    /// Whether `method` applies to `torso`. Only the two refusals the
+    /// original makes may exclude a pair (LoRA tuning off a LoRA transformer,
+    /// full tuning of an untrainable torso); any other error is a failure, not
+    /// a silently dropped case.
     static func applicable(_ method: TuningMethod, _ torso: String) -> Bool {
-        (try? method.checkApplicable(to: TorsoCases.config(torso))) != nil
+        do {
+            try method.checkApplicable(to: TorsoCases.config(torso))
+            return true
+        } catch {
+            precondition(method == .loraFinetune || method == .fullParameters,
+                         "\(method.rawValue) unexpectedly refused on \(torso): \(error)")
+            return false
+        }
     }
 
     static let combinations = TuningMethod.allCases.flatMap { method in
@@ -68,6 +79,18 @@ import Testing
         } else {
             #expect(prefix == nil)
         }
+    }
+
+    /// 8 methods x 4 torsos, minus lora_finetune on the three torsos
+    /// without LoRA: 29 cases, so a refusal that crept in cannot shrink the
+    /// gradient and step tests unnoticed.
+    @Test func everyApplicableCaseIsChecked() {
+        #expect(TuningMethod.allCases.count == 8 && TorsoCases.names.count == 4)
+        #expect(Self.combinations.count == 29)
+        let excluded = TuningMethod.allCases.flatMap { m in TorsoCases.names.map { (m, $0) } }
+            .filter { pair in !Self.combinations.contains { $0 == pair } }
+        #expect(excluded.map { "\($0.0.rawValue)/\($0.1)" }.sorted()
+                == ["lora_finetune/linear", "lora_finetune/lstm-2-layers", "lora_finetune/transformer-plain"])
     }
 
     @Test func whichPathsEachMethodMoves() {
