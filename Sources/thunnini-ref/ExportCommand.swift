@@ -74,6 +74,8 @@ struct ExportPredictorCommand: ParsableCommand {
             guard seed >= 0 else { throw ThunniniError("--seed must be >= 0, got \(seed)") }
             guard learningRate.isFinite, learningRate > 0 else { throw ThunniniError("--learning-rate must be > 0, got \(learningRate)") }
             guard maxGradNorm.isFinite, maxGradNorm > 0 else { throw ThunniniError("--max-grad-norm must be > 0, got \(maxGradNorm)") }
+            // Claim the output before computing anything (removed again if anything below fails).
+            let out = try output.open()
 
             var inputs = CrosscheckExport.randomPredictorInputs(predictor: model, batchSize: batch, sequenceLength: length,
                                                                 prefixLength: prefixLength, steps: steps, seed: seed)
@@ -87,7 +89,6 @@ struct ExportPredictorCommand: ParsableCommand {
                 provenance.append("inputs from \(URL(fileURLWithPath: sequences).lastPathComponent)")
             }
             try inputs.check(for: model, steps: steps)
-            let out = try output.open()
             let bundle = try CrosscheckExport.predictorBundle(
                 name: output.bundleName, source: "thunnini-ref export predictor (\(provenance.joined(separator: ", "))), float64",
                 predictor: model, inputs: inputs, methods: chosen, steps: steps,

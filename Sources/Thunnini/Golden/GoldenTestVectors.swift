@@ -69,17 +69,18 @@ extension GoldenTestVector {
         field("optimizer", produced.optimizer, stored.optimizer)
         field("cases", produced.cases, stored.cases)
         field("tuning", produced.tuning, stored.tuning)
+        // Arrays present on one side only: listed by name, the first few of each kind.
+        let missing = produced.arrays.keys.filter { stored.arrays[$0] == nil }.sorted()
+        let extra = stored.arrays.keys.filter { produced.arrays[$0] == nil }.sorted()
+        for (names, problem) in [(missing, "not in the stored bundle"), (extra, "in the stored bundle but no longer produced")] {
+            for name in names.prefix(5) { mismatches.append(mismatch(name, problem)) }
+            if names.count > 5 { mismatches.append(mismatch(nil, "\(names.count - 5) more arrays \(problem)")) }
+        }
         for name in produced.arrays.keys.sorted() {
-            guard let expected = stored.arrays[name] else {
-                mismatches.append(mismatch(name, "not in the stored bundle"))
-                continue
-            }
+            guard let expected = stored.arrays[name] else { continue }
             let comparison = ArrayComparison.compare(name: name, actual: produced.arrays[name]!, expected: expected, tolerance: tolerance)
             guard !comparison.passed else { continue }
             mismatches.append(mismatch(name, comparison.note ?? "differs at \(comparison.worstIndex) (max abs error \(comparison.maxAbsError), max rel error \(comparison.maxRelError))"))
-        }
-        for name in stored.arrays.keys.sorted() where produced.arrays[name] == nil {
-            mismatches.append(mismatch(name, "in the stored bundle but no longer produced"))
         }
         return mismatches
     }
