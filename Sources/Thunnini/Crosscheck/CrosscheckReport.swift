@@ -36,11 +36,6 @@ struct ComparisonLog {
                                                    allowance: allowance))
     }
 
-    /// Compares a scalar.
-    mutating func compare(_ name: String, _ actual: Double, _ tolerance: Tolerance) {
-        compare(name, Tensor(shape: bundle.arrays[name]?.shape ?? [], repeating: actual), tolerance)
-    }
-
     /// Marks inputs (parameters, sequences, prefixes) as used rather than compared.
     mutating func markUsed(_ name: String) { compared.insert(name) }
 
