@@ -72,6 +72,14 @@ struct ExportPredictorCommand: ParsableCommand {
                 throw ThunniniError("\(flag) must be >= 1, got \(value)")
             }
             guard seed >= 0 else { throw ThunniniError("--seed must be >= 0, got \(seed)") }
+            // A bundle is a test vector, not a workload: refuse sizes that could not be allocated.
+            let elements = [batch, length, steps + 1, model.config.tokenDimensionality].reduce(1) { product, factor in
+                let (result, overflow) = product.multipliedReportingOverflow(by: factor)
+                return overflow ? Int.max : result
+            }
+            guard elements <= 10_000_000 else {
+                throw ThunniniError("--batch x --length x (--steps + 1) x V = \(elements == Int.max ? "too many" : String(elements)) token entries; a bundle allows at most 10000000")
+            }
             guard learningRate.isFinite, learningRate > 0 else { throw ThunniniError("--learning-rate must be > 0, got \(learningRate)") }
             guard maxGradNorm.isFinite, maxGradNorm > 0 else { throw ThunniniError("--max-grad-norm must be > 0, got \(maxGradNorm)") }
             // Claim the output before computing anything (removed again if anything below fails).

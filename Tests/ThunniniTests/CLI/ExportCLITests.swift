@@ -55,6 +55,11 @@ extension CLITests {
         let noLoRA = try exportConfigs(torso: #"{"torso_type": "Transformer", "is_trainable": true, "hidden_sizes": [4], "num_attention_heads": 2}"#)
         expectOneErrorLine(try run(["export", "predictor", "--predictor-config", noLoRA.predictor, "--torso-config", noLoRA.torso,
                                     "--methods", "lora_finetune", "--out", out.path]), mentioning: "use_lora")
+        // Sizes that could not be allocated (or overflow) are refused, not attempted.
+        expectOneErrorLine(try run(["export", "predictor", "--predictor-config", lstm.predictor, "--torso-config", lstm.torso,
+                                    "--batch", "100000", "--length", "100000", "--out", out.path]), mentioning: "at most")
+        expectOneErrorLine(try run(["export", "predictor", "--predictor-config", lstm.predictor, "--torso-config", lstm.torso,
+                                    "--batch", "\(Int.max / 2)", "--length", "4", "--out", out.path]), mentioning: "too many")
         // Inputs of the wrong shape are refused before anything is computed, and the claimed directory is removed.
         try NPZ.write(["sequences": Tensor(shape: [2, 3, 2])], to: scratch.appendingPathComponent("seqs.npz"))
         expectOneErrorLine(try run(["export", "predictor", "--predictor-config", lstm.predictor, "--torso-config", lstm.torso,
