@@ -1,6 +1,19 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The fast kernels vectorise with Swift SIMD types. On x86-64 we build for
+// x86-64-v3 (AVX2 + FMA, as current enterprise distributions require; the
+// compiler names that feature set "haswell") so that a
+// SIMD8<Double> is two AVX registers rather than four SSE ones. Only the
+// instruction set changes: no target uses fused multiply-add, because Swift
+// never contracts `a * b + c` (Docs/performance.md). Other architectures
+// (aarch64) build with the compiler's defaults.
+#if arch(x86_64)
+let cpuSettings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+#else
+let cpuSettings: [SwiftSetting] = []
+#endif
+
 let package = Package(
     name: "thunnini-ref",
     products: [
@@ -30,19 +43,22 @@ let package = Package(
                 "CGSL",
                 "CLAPACKE",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
-            ]
+            ],
+            swiftSettings: cpuSettings
         ),
         .executableTarget(
             name: "thunnini-ref",
             dependencies: [
                 "Thunnini",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: cpuSettings
         ),
         .testTarget(
             name: "ThunniniTests",
             dependencies: ["Thunnini"],
-            resources: []
+            resources: [],
+            swiftSettings: cpuSettings
         ),
     ],
     swiftLanguageModes: [.v5]

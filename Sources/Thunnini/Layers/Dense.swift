@@ -14,8 +14,9 @@ public enum Dense {
         public var bias: Tensor?
     }
 
-    /// `y[r, o] = sum_i x[r, i] W[i, o] + b[o]` for every row `r`.
-    public static func forward(_ x: Tensor, kernel: Tensor, bias: Tensor?) -> Tensor {
+    /// `y[r, o] = sum_i x[r, i] W[i, o] + b[o]` for every row `r`: the
+    /// scalar reference kernel (`forwardFast` is its bit-identical twin).
+    public static func forwardReference(_ x: Tensor, kernel: Tensor, bias: Tensor?) -> Tensor {
         precondition(kernel.rank == 2, "Dense kernel must be in x out, got \(kernel.shape)")
         let inFeatures = kernel.shape[0]
         let outFeatures = kernel.shape[1]
@@ -44,7 +45,8 @@ public enum Dense {
 
     /// Vector-Jacobian product of `forward`:
     /// `dx = dy W^T`, `dW = x^T dy` (summed over rows), `db = sum_rows dy`.
-    public static func backward(_ dy: Tensor, x: Tensor, kernel: Tensor, hasBias: Bool) -> Gradients {
+    /// The scalar reference kernel (`backwardFast` is its bit-identical twin).
+    public static func backwardReference(_ dy: Tensor, x: Tensor, kernel: Tensor, hasBias: Bool) -> Gradients {
         let inFeatures = kernel.shape[0]
         let outFeatures = kernel.shape[1]
         let rows = x.rowCount

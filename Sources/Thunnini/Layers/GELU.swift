@@ -9,30 +9,96 @@ public enum GELU {
     /// Coefficient of the cubic term.
     static let cubicCoefficient = 0.044715
 
-    /// Element-wise GELU.
-    public static func forward(_ x: Tensor) -> Tensor {
+    /// Element-wise GELU: the scalar reference kernel (`forwardFast` is its
+    /// bit-identical twin).
+    public static func forwardReference(_ x: Tensor) -> Tensor {
         var y = x
         for index in 0..<x.count {
             let v = x.storage[index]
             let u = sqrtTwoOverPi * (v + cubicCoefficient * v * v * v)
-            y.storage[index] = 0.5 * v * (1 + tanh(u))
+            y.storage[index] = 0.5 * v * (1 + Elementary.tanh(u))
         }
         return y
     }
 
     /// Vector-Jacobian product: `dx = dy * (0.5 (1 + t) + 0.5 x (1 - t^2) du/dx)`
     /// with `t = tanh(u)` and `du/dx = sqrt(2/pi) (1 + 3 * 0.044715 x^2)`.
-    public static func backward(_ dy: Tensor, x: Tensor) -> Tensor {
+    /// The scalar reference kernel (`backwardFast` is its bit-identical twin).
+    public static func backwardReference(_ dy: Tensor, x: Tensor) -> Tensor {
         precondition(dy.shape == x.shape, "GELU upstream gradient \(dy.shape) != input \(x.shape)")
         var dx = x
         for index in 0..<x.count {
             let v = x.storage[index]
             let u = sqrtTwoOverPi * (v + cubicCoefficient * v * v * v)
-            let t = tanh(u)
+            let t = Elementary.tanh(u)
             let duDx = sqrtTwoOverPi * (1 + 3 * cubicCoefficient * v * v)
             let derivative = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * duDx
             dx.storage[index] = dy.storage[index] * derivative
         }
+        return dx
+    }
+
+    /// `forwardFast`, or `forwardReference` under `KernelMode.useReferenceKernels`.
+    public static func forward(_ x: Tensor) -> Tensor {
+        KernelMode.useReferenceKernels ? forwardReference(x) : forwardFast(x)
+    }
+
+    /// `backwardFast`, or `backwardReference` under `KernelMode.useReferenceKernels`.
+    public static func backward(_ dy: Tensor, x: Tensor) -> Tensor {
+        KernelMode.useReferenceKernels ? backwardReference(dy, x: x) : backwardFast(dy, x: x)
+    }
+
+    /// Fast twin of `forwardReference`: four elements at a time with the same
+    /// expression, the rest one by one (the same bits).
+    public static func forwardFast(_ x: Tensor) -> Tensor {
+        var y = x
+        let count = x.count
+        x.withPointer { xP in y.withMutablePointer { yP in
+            var index = 0
+            while index + 4 <= count {
+                let v = UnsafeRawPointer(xP + index).loadUnaligned(as: SIMD4<Double>.self)
+                let u = sqrtTwoOverPi * (v + cubicCoefficient * v * v * v)
+                let value = 0.5 * v * (1 + Elementary.tanh(u))
+                UnsafeMutableRawPointer(yP + index).storeBytes(of: value, as: SIMD4<Double>.self)
+                index += 4
+            }
+            while index < count {
+                let v = xP[index]
+                let u = sqrtTwoOverPi * (v + cubicCoefficient * v * v * v)
+                yP[index] = 0.5 * v * (1 + Elementary.tanh(u))
+                index += 1
+            }
+        }}
+        return y
+    }
+
+    /// Fast twin of `backwardReference` (same operations, four at a time).
+    public static func backwardFast(_ dy: Tensor, x: Tensor) -> Tensor {
+        precondition(dy.shape == x.shape, "GELU upstream gradient \(dy.shape) != input \(x.shape)")
+        var dx = x
+        let count = x.count
+        x.withPointer { xP in dy.withPointer { dyP in dx.withMutablePointer { dxP in
+            var index = 0
+            while index + 4 <= count {
+                let v = UnsafeRawPointer(xP + index).loadUnaligned(as: SIMD4<Double>.self)
+                let u = sqrtTwoOverPi * (v + cubicCoefficient * v * v * v)
+                let t = Elementary.tanh(u)
+                let duDx = sqrtTwoOverPi * (1 + 3 * cubicCoefficient * v * v)
+                let derivative = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * duDx
+                let upstream = UnsafeRawPointer(dyP + index).loadUnaligned(as: SIMD4<Double>.self)
+                UnsafeMutableRawPointer(dxP + index).storeBytes(of: upstream * derivative, as: SIMD4<Double>.self)
+                index += 4
+            }
+            while index < count {
+                let v = xP[index]
+                let u = sqrtTwoOverPi * (v + cubicCoefficient * v * v * v)
+                let t = Elementary.tanh(u)
+                let duDx = sqrtTwoOverPi * (1 + 3 * cubicCoefficient * v * v)
+                let derivative = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * duDx
+                dxP[index] = dyP[index] * derivative
+                index += 1
+            }
+        }}}
         return dx
     }
 }

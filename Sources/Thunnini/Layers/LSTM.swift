@@ -62,11 +62,15 @@ public enum LSTM {
         public var hiddens: Tensor
         /// Activated gates i, f, g, o at each step, each `[B, L, H]`.
         public var inputGate, forgetGate, cellGate, outputGate: Tensor
+        /// tanh(c) after each step (`[B, L, H]`), kept so that the backward
+        /// pass need not recompute it; nil in caches built without it.
+        public var tanhCells: Tensor?
     }
 
     /// Runs the layer over `x` (`[B, L, in]`) from a zero carry. Returns c and h
     /// after every step (`[B, L, H]` each; h is the layer's output).
-    public static func forward(_ x: Tensor, parameters p: Parameters) -> (cells: Tensor, hiddens: Tensor, cache: Cache) {
+    /// The scalar reference kernel; `forwardFast` is its bit-identical twin.
+    public static func forwardReference(_ x: Tensor, parameters p: Parameters) -> (cells: Tensor, hiddens: Tensor, cache: Cache) {
         precondition(x.rank == 3, "LSTM expects [B, L, in], got \(x.shape)")
         let (batch, length, inputSize) = (x.shape[0], x.shape[1], x.shape[2])
         let hiddenSize = p.hiddenSize
@@ -80,6 +84,7 @@ public enum LSTM {
         var cells = Tensor.zeros([batch, length, hiddenSize])
         var hiddens = Tensor.zeros([batch, length, hiddenSize])
         var activated = [Tensor](repeating: .zeros([batch, length, hiddenSize]), count: 4)
+        var tanhCells = Tensor.zeros([batch, length, hiddenSize])
         // Pre-activations of the four gates for one (b, t), gate-major.
         var preactivation = [Double](repeating: 0, count: 4 * hiddenSize)
         for t in 0..<length {
@@ -108,14 +113,16 @@ public enum LSTM {
                 }
                 // Gates, then the new carry.
                 for j in 0..<hiddenSize {
-                    let i = sigmoid(preactivation[j])
-                    let f = sigmoid(preactivation[hiddenSize + j])
-                    let g = tanh(preactivation[2 * hiddenSize + j])
-                    let o = sigmoid(preactivation[3 * hiddenSize + j])
+                    let i = Elementary.sigmoid(preactivation[j])
+                    let f = Elementary.sigmoid(preactivation[hiddenSize + j])
+                    let g = Elementary.tanh(preactivation[2 * hiddenSize + j])
+                    let o = Elementary.sigmoid(preactivation[3 * hiddenSize + j])
                     let cPrevious = t > 0 ? cells.storage[previousRow + j] : 0
                     let c = f * cPrevious + i * g
+                    let tanhC = Elementary.tanh(c)
                     cells.storage[row + j] = c
-                    hiddens.storage[row + j] = o * tanh(c)
+                    tanhCells.storage[row + j] = tanhC
+                    hiddens.storage[row + j] = o * tanhC
                     activated[0].storage[row + j] = i
                     activated[1].storage[row + j] = f
                     activated[2].storage[row + j] = g
@@ -124,14 +131,16 @@ public enum LSTM {
             }
         }
         let cache = Cache(input: x, cells: cells, hiddens: hiddens, inputGate: activated[0],
-                          forgetGate: activated[1], cellGate: activated[2], outputGate: activated[3])
+                          forgetGate: activated[1], cellGate: activated[2], outputGate: activated[3],
+                          tanhCells: tanhCells)
         return (cells, hiddens, cache)
     }
 
     /// Backpropagation through time. `dHiddens` (`[B, L, H]`) is the upstream
     /// gradient of h after each step (the layer output, plus any hidden-state
     /// output); `dCells` (optional, `[B, L, H]`) that of c after each step.
-    /// Returns dL/dx (`[B, L, in]`) and the parameter gradients.
+    /// Returns dL/dx (`[B, L, in]`) and the parameter gradients. The scalar
+    /// reference kernel; `backwardFast` is its bit-identical twin.
     ///
     /// Going backwards with carries `dh_next`, `dc_next` (zero after the last step):
     /// `dh = dHiddens_t + dh_next`, `dc = dCells_t + dc_next + dh o (1 - tanh(c)^2)`,
@@ -139,8 +148,8 @@ public enum LSTM {
     /// `da_o = dh tanh(c) o (1-o)`; then `dc_next = dc f`,
     /// `dh_next = sum_gates da W_h^T`, `dx_t = sum_gates da W_i^T`,
     /// `dW_i += x_t^T da`, `dW_h += h_prev^T da`, `db_h += da`.
-    public static func backward(dHiddens: Tensor, dCells: Tensor?, cache: Cache,
-                                parameters p: Parameters) -> (input: Tensor, parameters: Parameters) {
+    public static func backwardReference(dHiddens: Tensor, dCells: Tensor?, cache: Cache,
+                                         parameters p: Parameters) -> (input: Tensor, parameters: Parameters) {
         let x = cache.input
         let (batch, length, inputSize) = (x.shape[0], x.shape[1], x.shape[2])
         let hiddenSize = p.hiddenSize
@@ -170,7 +179,7 @@ public enum LSTM {
                     let f = cache.forgetGate.storage[row + j]
                     let g = cache.cellGate.storage[row + j]
                     let o = cache.outputGate.storage[row + j]
-                    let tanhC = tanh(cells.storage[row + j])
+                    let tanhC = Elementary.tanh(cells.storage[row + j])
                     let cPrevious = t > 0 ? cells.storage[previousRow + j] : 0
                     let dh = dHiddens.storage[row + j] + dhNext.storage[carryRow + j]
                     var dc = dcNext.storage[carryRow + j] + dh * o * (1 - tanhC * tanhC)
@@ -220,8 +229,4 @@ public enum LSTM {
         return (dx, gradients)
     }
 
-    /// The logistic function `1 / (1 + exp(-a))`.
-    static func sigmoid(_ a: Double) -> Double {
-        1 / (1 + exp(-a))
-    }
 }

@@ -108,7 +108,7 @@ public enum MultiHeadAttention {
                     // Softmax over s in place.
                     var total = 0.0
                     for s in 0...t {
-                        let e = exp(probabilities.storage[pRow + s] - largest)
+                        let e = Elementary.exp(probabilities.storage[pRow + s] - largest)
                         probabilities.storage[pRow + s] = e
                         total += e
                     }

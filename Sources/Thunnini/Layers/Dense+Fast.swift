@@ -1,0 +1,90 @@
+/// The fast twins of `Dense.forwardReference` and `Dense.backwardReference`
+/// on `MatrixProduct.accumulate` (Docs/performance.md). Per output element
+/// the operations are those of the scalar loops, in the same order:
+/// - `y[r, o]` starts at `b[o]` (or 0) and adds `x[r, i] W[i, o]` in i order;
+/// - `dx[r, i]` starts at 0 and adds `dy[r, o] W[i, o]` in o order (a product
+///   with W^T);
+/// - `dW[i, o]` and `db[o]` start at 0 and add over rows r in order.
+/// Rows of y and dx, and kernel rows of dW, are split across threads.
+extension Dense {
+    /// `forwardFast`, or `forwardReference` under `KernelMode.useReferenceKernels`.
+    public static func forward(_ x: Tensor, kernel: Tensor, bias: Tensor?) -> Tensor {
+        KernelMode.useReferenceKernels ? forwardReference(x, kernel: kernel, bias: bias) : forwardFast(x, kernel: kernel, bias: bias)
+    }
+
+    /// `backwardFast`, or `backwardReference` under `KernelMode.useReferenceKernels`.
+    public static func backward(_ dy: Tensor, x: Tensor, kernel: Tensor, hasBias: Bool) -> Gradients {
+        KernelMode.useReferenceKernels
+            ? backwardReference(dy, x: x, kernel: kernel, hasBias: hasBias)
+            : backwardFast(dy, x: x, kernel: kernel, hasBias: hasBias)
+    }
+
+    /// Fast twin of `forwardReference`; results equal it bit for bit.
+    public static func forwardFast(_ x: Tensor, kernel: Tensor, bias: Tensor?) -> Tensor {
+        precondition(kernel.rank == 2, "Dense kernel must be in x out, got \(kernel.shape)")
+        let (inFeatures, outFeatures) = (kernel.shape[0], kernel.shape[1])
+        precondition(x.rank >= 1 && x.lastAxisCount == inFeatures,
+                     "Dense input \(x.shape) does not end in \(inFeatures)")
+        if let bias { precondition(bias.shape == [outFeatures], "Dense bias \(bias.shape) != [\(outFeatures)]") }
+        let rows = x.rowCount
+        var y = Tensor(shape: Array(x.shape.dropLast()) + [outFeatures])
+        if let bias {
+            for row in 0..<rows {
+                for o in 0..<outFeatures { y.storage[row * outFeatures + o] = bias.storage[o] }
+            }
+        }
+        x.withPointer { xP in kernel.withPointer { wP in y.withMutablePointer { yP in
+            let out = SharedPointer(yP)
+            Parallel.forEachChunk(of: rows, minimumPerChunk: 32) { chunk in
+                MatrixProduct.accumulate(rows: chunk.count, inner: inFeatures, columns: outFeatures,
+                                         a: .init(xP + chunk.lowerBound * inFeatures, rowStride: inFeatures),
+                                         b: wP, bRowStride: outFeatures,
+                                         c: out.base + chunk.lowerBound * outFeatures, cRowStride: outFeatures)
+            }
+        }}}
+        return y
+    }
+
+    /// Fast twin of `backwardReference`; results equal it bit for bit.
+    public static func backwardFast(_ dy: Tensor, x: Tensor, kernel: Tensor, hasBias: Bool) -> Gradients {
+        let (inFeatures, outFeatures) = (kernel.shape[0], kernel.shape[1])
+        let rows = x.rowCount
+        precondition(dy.shape == Array(x.shape.dropLast()) + [outFeatures],
+                     "Dense upstream gradient \(dy.shape) does not match output of \(x.shape) x \(kernel.shape)")
+        var kernelT = Tensor.zeros([outFeatures, inFeatures])
+        for i in 0..<inFeatures {
+            for o in 0..<outFeatures { kernelT.storage[o * inFeatures + i] = kernel.storage[i * outFeatures + o] }
+        }
+        var dx = Tensor.zeros(like: x)
+        var dKernel = Tensor.zeros(like: kernel)
+        var dBias = hasBias ? Tensor.zeros([outFeatures]) : nil
+        dy.withPointer { dyP in x.withPointer { xP in kernelT.withPointer { wtP in
+            dx.withMutablePointer { dxP in
+                let out = SharedPointer(dxP)
+                Parallel.forEachChunk(of: rows, minimumPerChunk: 32) { chunk in
+                    MatrixProduct.accumulate(rows: chunk.count, inner: outFeatures, columns: inFeatures,
+                                             a: .init(dyP + chunk.lowerBound * outFeatures, rowStride: outFeatures),
+                                             b: wtP, bRowStride: inFeatures,
+                                             c: out.base + chunk.lowerBound * inFeatures, cRowStride: inFeatures)
+                }
+            }
+            dKernel.withMutablePointer { dwP in
+                let out = SharedPointer(dwP)
+                Parallel.forEachChunk(of: inFeatures) { chunk in
+                    MatrixProduct.accumulate(rows: chunk.count, inner: rows, columns: outFeatures,
+                                             a: .init(xP + chunk.lowerBound, rowStride: 1, innerStride: inFeatures),
+                                             b: dyP, bRowStride: outFeatures,
+                                             c: out.base + chunk.lowerBound * outFeatures, cRowStride: outFeatures)
+                }
+            }
+            if hasBias {
+                dBias!.withMutablePointer { dbP in
+                    for row in 0..<rows {
+                        for o in 0..<outFeatures { dbP[o] += dyP[row * outFeatures + o] }
+                    }
+                }
+            }
+        }}}
+        return Gradients(input: dx, kernel: dKernel, bias: dBias)
+    }
+}

@@ -1,0 +1,319 @@
+import Foundation
+
+/// The fast twins of `LSTM.forward` and `LSTM.backward` (Docs/performance.md).
+///
+/// Same operations per output element as the scalar kernels, in the same
+/// order, so the results are bit-identical to them:
+/// - the four gates' kernels are fused into `[in, 4H]` and `[H, 4H]`
+///   matrices, so one product per time step yields every pre-activation
+///   (`bias`, then the input terms in i order, then the recurrent terms in k
+///   order, as the scalar loop adds them);
+/// - sequences are independent, so the batch is split into chunks that run
+///   the whole time loop in parallel;
+/// - the weight gradients, which sum over every (t, b) in the scalar kernel's
+///   order (t descending, b ascending), are computed after the time loop as
+///   products over rows stored in exactly that order, split across threads by
+///   kernel row (each element's sum stays in one thread, in order).
+extension LSTM {
+    /// The layer's forward pass: `forwardFast`, or `forwardReference` under
+    /// `KernelMode.useReferenceKernels` (the results are the same bit for bit).
+    public static func forward(_ x: Tensor, parameters p: Parameters) -> (cells: Tensor, hiddens: Tensor, cache: Cache) {
+        KernelMode.useReferenceKernels ? forwardReference(x, parameters: p) : forwardFast(x, parameters: p)
+    }
+
+    /// The layer's backward pass: `backwardFast`, or `backwardReference` under
+    /// `KernelMode.useReferenceKernels`.
+    public static func backward(dHiddens: Tensor, dCells: Tensor?, cache: Cache,
+                                parameters p: Parameters) -> (input: Tensor, parameters: Parameters) {
+        KernelMode.useReferenceKernels
+            ? backwardReference(dHiddens: dHiddens, dCells: dCells, cache: cache, parameters: p)
+            : backwardFast(dHiddens: dHiddens, dCells: dCells, cache: cache, parameters: p)
+    }
+
+    /// Fast twin of `forward`; results equal it bit for bit.
+    public static func forwardFast(_ x: Tensor, parameters p: Parameters) -> (cells: Tensor, hiddens: Tensor, cache: Cache) {
+        precondition(x.rank == 3, "LSTM expects [B, L, in], got \(x.shape)")
+        let (batch, length, inputSize) = (x.shape[0], x.shape[1], x.shape[2])
+        let hiddenSize = p.hiddenSize
+        let gates = p.gates
+        for gate in gates {
+            precondition(gate.inputKernel.shape == [inputSize, hiddenSize]
+                         && gate.recurrentKernel.shape == [hiddenSize, hiddenSize]
+                         && gate.recurrentBias.shape == [hiddenSize],
+                         "LSTM gate shapes do not match input \(inputSize), hidden \(hiddenSize)")
+        }
+        let fused = 4 * hiddenSize
+        let inputKernel = fuse(gates.map(\.inputKernel), rows: inputSize, hiddenSize: hiddenSize)
+        let recurrentKernel = fuse(gates.map(\.recurrentKernel), rows: hiddenSize, hiddenSize: hiddenSize)
+        let bias = fuse(gates.map(\.recurrentBias), rows: 1, hiddenSize: hiddenSize)
+
+        var cells = Tensor.zeros([batch, length, hiddenSize])
+        var hiddens = Tensor.zeros([batch, length, hiddenSize])
+        var tanhCells = Tensor.zeros([batch, length, hiddenSize])
+        var inputGate = Tensor.zeros([batch, length, hiddenSize]), forgetGate = inputGate
+        var cellGate = inputGate, outputGate = inputGate
+        let H = hiddenSize
+        x.withPointer { xP in inputKernel.withPointer { wxP in recurrentKernel.withPointer { whP in bias.withPointer { biasP in
+        cells.withMutablePointer { cP in hiddens.withMutablePointer { hP in tanhCells.withMutablePointer { tcP in
+        inputGate.withMutablePointer { iP in forgetGate.withMutablePointer { fP in
+        cellGate.withMutablePointer { gP in outputGate.withMutablePointer { oP in
+            let out = (c: SharedPointer(cP), h: SharedPointer(hP), tc: SharedPointer(tcP),
+                       i: SharedPointer(iP), f: SharedPointer(fP), g: SharedPointer(gP), o: SharedPointer(oP))
+            Parallel.forEachChunk(of: batch, minimumPerChunk: 4) { chunk in
+                let rows = chunk.count
+                let preactivation = UnsafeMutablePointer<Double>.allocate(capacity: rows * fused)
+                defer { preactivation.deallocate() }
+                for t in 0..<length {
+                    // a = b_h, then + x_t W_i (i order), then + h_{t-1} W_h (k order).
+                    for r in 0..<rows { (preactivation + r * fused).update(from: biasP, count: fused) }
+                    MatrixProduct.accumulate(rows: rows, inner: inputSize, columns: fused,
+                                             a: .init(xP + (chunk.lowerBound * length + t) * inputSize, rowStride: length * inputSize),
+                                             b: wxP, bRowStride: fused, c: preactivation, cRowStride: fused)
+                    if t > 0 {
+                        MatrixProduct.accumulate(rows: rows, inner: H, columns: fused,
+                                                 a: .init(UnsafePointer(out.h.base) + (chunk.lowerBound * length + t - 1) * H, rowStride: length * H),
+                                                 b: whP, bRowStride: fused, c: preactivation, cRowStride: fused)
+                    }
+                    for r in 0..<rows {
+                        let b = chunk.lowerBound + r
+                        let row = (b * length + t) * H
+                        let previousRow = (b * length + t - 1) * H
+                        let a = preactivation + r * fused
+                        // Four units at a time, then the rest one by one: the
+                        // same operations per unit (Elementary's scalar
+                        // functions are one lane of the vector ones).
+                        var j = 0
+                        while j + 4 <= H {
+                            let i = Elementary.sigmoid(load4(a + j))
+                            let f = Elementary.sigmoid(load4(a + H + j))
+                            let g = Elementary.tanh(load4(a + 2 * H + j))
+                            let o = Elementary.sigmoid(load4(a + 3 * H + j))
+                            let cPrevious = t > 0 ? load4(out.c.base + previousRow + j) : SIMD4<Double>()
+                            let c = f * cPrevious + i * g
+                            let tanhC = Elementary.tanh(c)
+                            store4(c, out.c.base + row + j)
+                            store4(tanhC, out.tc.base + row + j)
+                            store4(o * tanhC, out.h.base + row + j)
+                            store4(i, out.i.base + row + j)
+                            store4(f, out.f.base + row + j)
+                            store4(g, out.g.base + row + j)
+                            store4(o, out.o.base + row + j)
+                            j += 4
+                        }
+                        while j < H {
+                            let i = Elementary.sigmoid(a[j])
+                            let f = Elementary.sigmoid(a[H + j])
+                            let g = Elementary.tanh(a[2 * H + j])
+                            let o = Elementary.sigmoid(a[3 * H + j])
+                            let cPrevious = t > 0 ? out.c.base[previousRow + j] : 0
+                            let c = f * cPrevious + i * g
+                            let tanhC = Elementary.tanh(c)
+                            out.c.base[row + j] = c
+                            out.tc.base[row + j] = tanhC
+                            out.h.base[row + j] = o * tanhC
+                            out.i.base[row + j] = i
+                            out.f.base[row + j] = f
+                            out.g.base[row + j] = g
+                            out.o.base[row + j] = o
+                            j += 1
+                        }
+                    }
+                }
+            }
+        }}}}}}}}}}}
+        let cache = Cache(input: x, cells: cells, hiddens: hiddens, inputGate: inputGate,
+                          forgetGate: forgetGate, cellGate: cellGate, outputGate: outputGate,
+                          tanhCells: tanhCells)
+        return (cells, hiddens, cache)
+    }
+
+    /// Fast twin of `backward`; results equal it bit for bit.
+    public static func backwardFast(dHiddens: Tensor, dCells: Tensor?, cache: Cache,
+                                    parameters p: Parameters) -> (input: Tensor, parameters: Parameters) {
+        let x = cache.input
+        let (batch, length, inputSize) = (x.shape[0], x.shape[1], x.shape[2])
+        let H = p.hiddenSize
+        precondition(dHiddens.shape == [batch, length, H], "LSTM hidden gradient \(dHiddens.shape)")
+        if let dCells { precondition(dCells.shape == [batch, length, H], "LSTM cell gradient \(dCells.shape)") }
+        let fused = 4 * H
+        let gates = p.gates
+        // W^T per gate, stacked: row g H + j of `recurrentT` is column j of W_h<g>.
+        let recurrentT = fuseTransposed(gates.map(\.recurrentKernel), columns: H, hiddenSize: H)
+        let inputT = fuseTransposed(gates.map(\.inputKernel), columns: inputSize, hiddenSize: H)
+        let tanhCells = cache.tanhCells ?? Tensor(shape: cache.cells.shape, storage: cache.cells.storage.map { Elementary.tanh($0) })
+        let dCellsOrZero = dCells ?? Tensor.zeros([0])
+        let hasCellGradient = dCells != nil
+
+        // Pre-activation gradients in the scalar kernel's summation order:
+        // row (L-1-t) B + b holds (b, t).
+        var dA = Tensor.zeros([length * batch, fused])
+        dA.withMutablePointer { daP in
+        recurrentT.withPointer { whtP in
+        dHiddens.withPointer { dhP in dCellsOrZero.withPointer { dcP in tanhCells.withPointer { tcP in
+        cache.cells.withPointer { cP in cache.inputGate.withPointer { iP in cache.forgetGate.withPointer { fP in
+        cache.cellGate.withPointer { gP in cache.outputGate.withPointer { oP in
+            let dAShared = SharedPointer(daP)
+            Parallel.forEachChunk(of: batch, minimumPerChunk: 4) { chunk in
+                let rows = chunk.count
+                let dhNext = UnsafeMutablePointer<Double>.allocate(capacity: rows * H)
+                let dcNext = UnsafeMutablePointer<Double>.allocate(capacity: rows * H)
+                let partial = UnsafeMutablePointer<Double>.allocate(capacity: rows * H)
+                defer { dhNext.deallocate(); dcNext.deallocate(); partial.deallocate() }
+                dhNext.initialize(repeating: 0, count: rows * H)
+                dcNext.initialize(repeating: 0, count: rows * H)
+                for t in stride(from: length - 1, through: 0, by: -1) {
+                    let firstRow = (length - 1 - t) * batch + chunk.lowerBound
+                    for r in 0..<rows {
+                        let b = chunk.lowerBound + r
+                        let row = (b * length + t) * H
+                        let previousRow = (b * length + t - 1) * H
+                        let da = dAShared.base + (firstRow + r) * fused
+                        let carry = r * H
+                        for j in 0..<H {
+                            let i = iP[row + j], f = fP[row + j], g = gP[row + j], o = oP[row + j]
+                            let tanhC = tcP[row + j]
+                            let cPrevious = t > 0 ? cP[previousRow + j] : 0
+                            let dh = dhP[row + j] + dhNext[carry + j]
+                            var dc = dcNext[carry + j] + dh * o * (1 - tanhC * tanhC)
+                            if hasCellGradient { dc += dcP[row + j] }
+                            da[j] = dc * g * i * (1 - i)
+                            da[H + j] = dc * cPrevious * f * (1 - f)
+                            da[2 * H + j] = dc * i * (1 - g * g)
+                            da[3 * H + j] = dh * tanhC * o * (1 - o)
+                            dcNext[carry + j] = dc * f
+                        }
+                    }
+                    // dh_next = sum over gates of (da_g W_h<g>^T), each gate's sum from zero.
+                    dhNext.update(repeating: 0, count: rows * H)
+                    guard t > 0 else { continue }
+                    for gate in 0..<4 {
+                        partial.update(repeating: 0, count: rows * H)
+                        MatrixProduct.accumulate(rows: rows, inner: H, columns: H,
+                                                 a: .init(UnsafePointer(dAShared.base) + firstRow * fused + gate * H, rowStride: fused),
+                                                 b: whtP + gate * H * H, bRowStride: H, c: partial, cRowStride: H)
+                        for e in 0..<(rows * H) { dhNext[e] += partial[e] }
+                    }
+                }
+            }
+        }}}}}}}}}}
+
+        // dx: per (b, t), the gates' partial sums added to zero in gate order.
+        var dx = Tensor.zeros(like: x)
+        dA.withPointer { daP in inputT.withPointer { wxtP in dx.withMutablePointer { dxP in
+            let dxShared = SharedPointer(dxP)
+            Parallel.forEachChunk(of: batch, minimumPerChunk: 4) { chunk in
+                let rows = chunk.count
+                let partial = UnsafeMutablePointer<Double>.allocate(capacity: max(1, rows * inputSize))
+                defer { partial.deallocate() }
+                for t in 0..<length {
+                    let firstRow = (length - 1 - t) * batch + chunk.lowerBound
+                    for gate in 0..<4 {
+                        partial.update(repeating: 0, count: rows * inputSize)
+                        MatrixProduct.accumulate(rows: rows, inner: H, columns: inputSize,
+                                                 a: .init(daP + firstRow * fused + gate * H, rowStride: fused),
+                                                 b: wxtP + gate * H * inputSize, bRowStride: inputSize,
+                                                 c: partial, cRowStride: inputSize)
+                        for r in 0..<rows {
+                            let target = dxShared.base + ((chunk.lowerBound + r) * length + t) * inputSize
+                            for i in 0..<inputSize { target[i] += partial[r * inputSize + i] }
+                        }
+                    }
+                }
+            }
+        }}}
+
+        // Weight gradients: sums over the rows of dA in order (t descending, b ascending).
+        let inputsInOrder = rowsInBackwardOrder(x, fromStep: 0)
+        let previousHiddensInOrder = rowsInBackwardOrder(cache.hiddens, fromStep: 0, shiftedBy: 1)
+        let dInputKernel = weightGradient(inputsInOrder, dA, rowCount: length * batch, width: inputSize, fused: fused)
+        let dRecurrentKernel = weightGradient(previousHiddensInOrder, dA, rowCount: (length - 1) * batch, width: H, fused: fused)
+        var dBias = Tensor.zeros([fused])
+        dA.withPointer { daP in dBias.withMutablePointer { dbP in
+            for row in 0..<(length * batch) {
+                for column in 0..<fused { dbP[column] += daP[row * fused + column] }
+            }
+        }}
+        func gradient(_ g: Int) -> Gate {
+            Gate(inputKernel: unfuse(dInputKernel, rows: inputSize, hiddenSize: H, gate: g),
+                 recurrentKernel: unfuse(dRecurrentKernel, rows: H, hiddenSize: H, gate: g),
+                 recurrentBias: unfuse(dBias, rows: 1, hiddenSize: H, gate: g).reshaped([H]))
+        }
+        return (dx, Parameters(inputGate: gradient(0), forgetGate: gradient(1), cellGate: gradient(2), outputGate: gradient(3)))
+    }
+
+    @inline(__always)
+    static func load4(_ p: UnsafePointer<Double>) -> SIMD4<Double> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Double>.self)
+    }
+
+    @inline(__always)
+    static func load4(_ p: UnsafeMutablePointer<Double>) -> SIMD4<Double> { load4(UnsafePointer(p)) }
+
+    @inline(__always)
+    static func store4(_ v: SIMD4<Double>, _ p: UnsafeMutablePointer<Double>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Double>.self)
+    }
+
+    /// `[rows, 4H]` with gate g's `[rows, H]` matrix in columns `g H ..< (g+1) H`.
+    static func fuse(_ parts: [Tensor], rows: Int, hiddenSize: Int) -> Tensor {
+        var fused = Tensor.zeros([rows, 4 * hiddenSize])
+        for (g, part) in parts.enumerated() {
+            for r in 0..<rows {
+                for j in 0..<hiddenSize { fused.storage[r * 4 * hiddenSize + g * hiddenSize + j] = part.storage[r * hiddenSize + j] }
+            }
+        }
+        return fused
+    }
+
+    /// `[4H, columns]` with row g H + j holding column j of gate g's `[columns, H]` matrix.
+    static func fuseTransposed(_ parts: [Tensor], columns: Int, hiddenSize: Int) -> Tensor {
+        var stacked = Tensor.zeros([4 * hiddenSize, columns])
+        for (g, part) in parts.enumerated() {
+            for i in 0..<columns {
+                for j in 0..<hiddenSize { stacked.storage[(g * hiddenSize + j) * columns + i] = part.storage[i * hiddenSize + j] }
+            }
+        }
+        return stacked
+    }
+
+    /// Gate g's `[rows, H]` block of a fused `[rows, 4H]` matrix.
+    static func unfuse(_ fused: Tensor, rows: Int, hiddenSize: Int, gate g: Int) -> Tensor {
+        var part = Tensor.zeros([rows, hiddenSize])
+        for r in 0..<rows {
+            for j in 0..<hiddenSize { part.storage[r * hiddenSize + j] = fused.storage[r * 4 * hiddenSize + g * hiddenSize + j] }
+        }
+        return part
+    }
+
+    /// The rows of a `[B, L, D]` tensor reordered as (t descending from
+    /// L - 1 down to `shift`, b ascending), taking step `t - shift` for row t:
+    /// `shift = 0` gives x_t, `shift = 1` gives h_{t-1} for t >= 1.
+    static func rowsInBackwardOrder(_ x: Tensor, fromStep: Int, shiftedBy shift: Int = 0) -> Tensor {
+        let (batch, length, width) = (x.shape[0], x.shape[1], x.shape[2])
+        let steps = max(0, length - shift)
+        var ordered = Tensor.zeros([steps * batch, width])
+        var row = 0
+        for t in stride(from: length - 1, through: shift, by: -1) {
+            for b in 0..<batch {
+                for i in 0..<width { ordered.storage[row * width + i] = x.storage[(b * length + t - shift) * width + i] }
+                row += 1
+            }
+        }
+        return ordered
+    }
+
+    /// `dW[i, c] = sum over rows r in order of rows[r, i] dA[r, c]`, from zero,
+    /// split across threads by kernel row i.
+    static func weightGradient(_ rows: Tensor, _ dA: Tensor, rowCount: Int, width: Int, fused: Int) -> Tensor {
+        var dW = Tensor.zeros([width, fused])
+        rows.withPointer { rP in dA.withPointer { daP in dW.withMutablePointer { dwP in
+            let out = SharedPointer(dwP)
+            Parallel.forEachChunk(of: width) { chunk in
+                MatrixProduct.accumulate(rows: chunk.count, inner: rowCount, columns: fused,
+                                         a: .init(rP + chunk.lowerBound, rowStride: 1, innerStride: width),
+                                         b: daP, bRowStride: fused, c: out.base + chunk.lowerBound * fused, cRowStride: fused)
+            }
+        }}}
+        return dW
+    }
+}
