@@ -45,7 +45,7 @@ public enum CrosscheckExport {
             guard sequences.rank == 3, sequences.shape[0] > 0, sequences.shape[1] > 0, sequences.shape[2] == v else {
                 throw ThunniniError("sequences must be B x T x \(v) with B, T >= 1, got shape \(sequences.shape)")
             }
-            guard sequences.storage.allSatisfy(\.isFinite) else { throw ThunniniError("sequences have non-finite values") }
+            try Self.checkOneHot(sequences, name: "sequences")
             for type in [PrefixType.prepend, .simplex, .embedding] {
                 guard let prefix = prefixes[type] else { throw ThunniniError("no '\(type.rawValue)' prefix") }
                 let width = type == .embedding ? predictor.config.embeddingDimensionality : v
@@ -57,7 +57,19 @@ public enum CrosscheckExport {
             guard batches.rank == 4, batches.shape[0] >= steps, batches.shape[1] > 0, batches.shape[2] > 0, batches.shape[3] == v else {
                 throw ThunniniError("batches must be S x B x T x \(v) with S >= \(steps) (the steps) and B, T >= 1, got shape \(batches.shape)")
             }
-            guard batches.storage.allSatisfy(\.isFinite) else { throw ThunniniError("batches have non-finite values") }
+            try Self.checkOneHot(batches, name: "batches")
+        }
+
+        /// Bundles hold one-hot tokens (what the loss and the cross-check assume).
+        static func checkOneHot(_ tokens: Tensor, name: String) throws {
+            let v = tokens.shape.last!
+            for row in 0..<(tokens.count / v) {
+                let entries = tokens.storage[(row * v)..<((row + 1) * v)]
+                guard entries.allSatisfy({ $0 == 0 || $0 == 1 }), entries.reduce(0, +) == 1 else {
+                    let index = ArrayComparison.multiIndex(row * v, shape: tokens.shape).dropLast()
+                    throw ThunniniError("\(name) must be one-hot, but row \(Array(index)) is \(Array(entries))")
+                }
+            }
         }
     }
 

@@ -65,6 +65,13 @@ extension CLITests {
         expectOneErrorLine(try run(["export", "predictor", "--predictor-config", lstm.predictor, "--torso-config", lstm.torso,
                                     "--sequences", scratch.appendingPathComponent("seqs.npz").path, "--out", out.path]),
                            mentioning: "sequences must be B x T x 3")
+        // Soft (non one-hot) tokens are refused too: bundles hold one-hot sequences.
+        var soft = Tensor(shape: [2, 3, 3], repeating: 1.0 / 3)
+        soft.storage[0] = 1
+        try NPZ.write(["sequences": soft], to: scratch.appendingPathComponent("soft.npz"))
+        expectOneErrorLine(try run(["export", "predictor", "--predictor-config", lstm.predictor, "--torso-config", lstm.torso,
+                                    "--sequences", scratch.appendingPathComponent("soft.npz").path, "--out", out.path]),
+                           mentioning: "sequences must be one-hot, but row [0, 0]")
         #expect(try leftNothing(named: "refused"))
     }
 
