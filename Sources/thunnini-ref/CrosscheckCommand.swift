@@ -25,6 +25,9 @@ struct CrosscheckCommand: ParsableCommand {
     @Flag(name: .long, help: "Also print a line for every passing array.")
     var verbose = false
 
+    @Flag(name: .long, help: "Ignore the bundles' tolerances: every array must match bit for bit (for bundles written by `thunnini-ref export`).")
+    var exact = false
+
     @OptionGroup var threadOptions: ThreadOptions
 
     func run() throws {
@@ -32,7 +35,7 @@ struct CrosscheckCommand: ParsableCommand {
         var allPassed = true
         for path in bundles {
             do {
-                let report = try Crosscheck.run(directory: URL(fileURLWithPath: path))
+                let report = try Crosscheck.run(directory: URL(fileURLWithPath: path), tolerance: exact ? .exact : nil)
                 let passed = report.passed(requireAll: requireAll)
                 allPassed = allPassed && passed
                 let failing = report.comparisons.filter { !$0.passed }

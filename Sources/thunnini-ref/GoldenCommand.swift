@@ -3,14 +3,15 @@ import Foundation
 import Thunnini
 
 /// `thunnini-ref golden [--update] [--root DIR]`: check (or regenerate) the
-/// fixed-seed golden files under `DIR/Golden`.
+/// fixed-seed golden files under `DIR/Golden` and the cross-check test
+/// vectors under `DIR/Golden/testvectors`.
 struct GoldenCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "golden",
-        abstract: "Check the fixed-seed golden files under Golden/ (or regenerate them with --update)."
+        abstract: "Check the fixed-seed golden files and test vectors under Golden/ (or regenerate them with --update)."
     )
 
-    @Flag(help: "Regenerate every golden file (and delete files of cases that no longer exist).")
+    @Flag(help: "Regenerate every golden file and test vector (and delete those of cases that no longer exist).")
     var update = false
 
     @Option(help: "Repository root; the files live in <root>/Golden.")
@@ -22,6 +23,7 @@ struct GoldenCommand: ParsableCommand {
         try reportingErrors { try threadOptions.apply() }
         let directory = URL(fileURLWithPath: root).appendingPathComponent("Golden")
         let cases = GoldenRegistry.cases
+        let vectors = GoldenRegistry.testVectors
         do {
             if update {
                 for goldenCase in cases {
@@ -32,6 +34,14 @@ struct GoldenCommand: ParsableCommand {
                     try FileManager.default.removeItem(at: orphan)
                     print("removed \(orphan.path) (no such case)")
                 }
+                for vector in vectors {
+                    try vector.write(to: directory)
+                    print("wrote \(vector.directory(in: directory).path)")
+                }
+                for orphan in GoldenTestVector.orphanedDirectories(in: directory, vectors: vectors) {
+                    try FileManager.default.removeItem(at: orphan)
+                    print("removed \(orphan.path) (no such test vector)")
+                }
                 return
             }
             var problems: [String] = []
@@ -40,8 +50,15 @@ struct GoldenCommand: ParsableCommand {
                 problems += mismatches.map(\.description)
                 print("\(mismatches.isEmpty ? "ok  " : "FAIL") \(goldenCase.name)")
             }
+            for vector in vectors {
+                let mismatches = try vector.compare(against: directory)
+                problems += mismatches.map(\.description)
+                print("\(mismatches.isEmpty ? "ok  " : "FAIL") \(GoldenTestVector.folder)/\(vector.name)")
+            }
             problems += GoldenFile.orphanedFiles(in: directory, cases: cases)
                 .map { "\($0.path): no golden case of that name (run `thunnini-ref golden --update`)" }
+            problems += GoldenTestVector.orphanedDirectories(in: directory, vectors: vectors)
+                .map { "\($0.path): no test vector of that name (run `thunnini-ref golden --update`)" }
             guard problems.isEmpty else {
                 for problem in problems {
                     FileHandle.standardError.write(Data("mismatch: \(problem)\n".utf8))
@@ -49,7 +66,7 @@ struct GoldenCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("error: \(problems.count) golden mismatch(es) in \(directory.path)\n".utf8))
                 throw ExitCode.failure
             }
-            print("all \(cases.count) golden case(s) match")
+            print("all \(cases.count) golden case(s) and \(vectors.count) test vector(s) match")
         } catch let exit as ExitCode {
             throw exit
         } catch {

@@ -36,11 +36,6 @@ struct ComparisonLog {
                                                    allowance: allowance))
     }
 
-    /// Compares a scalar.
-    mutating func compare(_ name: String, _ actual: Double, _ tolerance: Tolerance) {
-        compare(name, Tensor(shape: bundle.arrays[name]?.shape ?? [], repeating: actual), tolerance)
-    }
-
     /// Marks inputs (parameters, sequences, prefixes) as used rather than compared.
     mutating func markUsed(_ name: String) { compared.insert(name) }
 
@@ -53,9 +48,12 @@ struct ComparisonLog {
 /// Runs this implementation on cross-check bundles exported by the original
 /// (format: Golden/crosscheck/thunnini-jax/README.md).
 public enum Crosscheck {
-    /// Loads and runs the bundle in `directory`.
-    public static func run(directory: URL) throws -> CrosscheckReport {
-        try run(bundle: CrosscheckBundle.load(directory: directory))
+    /// Loads and runs the bundle in `directory`; with `tolerance`, every
+    /// array is held to it instead of the bundle's own (`.exact`: bit for bit).
+    public static func run(directory: URL, tolerance: CrosscheckBundle.Tolerances? = nil) throws -> CrosscheckReport {
+        var bundle = try CrosscheckBundle.load(directory: directory)
+        if let tolerance { bundle.tolerance = tolerance }
+        return try run(bundle: bundle)
     }
 
     /// Runs a loaded bundle of either kind.

@@ -2,7 +2,8 @@ import Foundation
 
 extension Crosscheck {
     /// A data-generator bundle: `solve` and the ground truth on the bundle's
-    /// sequences. JAX's sampling is not reproduced; the latent parameter of
+    /// sequences (and, where the bundle has it, the exact expected instant
+    /// regret). JAX's sampling is not reproduced; the latent parameter of
     /// each sequence is read off `ground_truth_log_probs[:, 0, :]`.
     static func runDatagenBundle(_ bundle: CrosscheckBundle) throws -> CrosscheckReport {
         guard let config = bundle.datagenConfig else {
@@ -33,6 +34,17 @@ extension Crosscheck {
             }
             log.compare("ground_truth_log_probs", groundTruth, tolerance)
             log.compare("ground_truth_instant_losses", instantLogLosses(logits: groundTruth, sequences: sequences), tolerance)
+        }
+        // Bundles exported by thunnini-ref also carry the exact expected
+        // instant regret of the source's own Bayes predictor (length T).
+        if bundle.arrays["expected_instant_regret"] != nil {
+            let regret: ExactRegret
+            do {
+                regret = try ExactRegret.compute(source: generator, predictor: generator, length: sequences.shape[1])
+            } catch let error as ThunniniError {
+                throw ThunniniError("bundle '\(bundle.name)': \(error.message)")
+            }
+            log.compare("expected_instant_regret", Tensor(shape: [sequences.shape[1]], storage: regret.instantRegret), tolerance)
         }
         return log.report()
     }

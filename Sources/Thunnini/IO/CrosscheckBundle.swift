@@ -24,6 +24,19 @@ public struct CrosscheckBundle: Sendable {
         public var grad: Tolerance
         /// Parameters and prefixes after optimizer steps.
         public var afterStep: Tolerance
+        /// Free text stored with the tolerances (e.g. what they assume).
+        public var note: String?
+
+        public init(forward: Tolerance, grad: Tolerance, afterStep: Tolerance, note: String? = nil) {
+            self.forward = forward
+            self.grad = grad
+            self.afterStep = afterStep
+            self.note = note
+        }
+
+        /// Zero everywhere: every array must be reproduced bit for bit.
+        public static let exact = Tolerances(forward: Tolerance(atol: 0, rtol: 0), grad: Tolerance(atol: 0, rtol: 0),
+                                             afterStep: Tolerance(atol: 0, rtol: 0), note: "exact comparison")
     }
 
     /// Adam's settings (optax names).
@@ -32,6 +45,13 @@ public struct CrosscheckBundle: Sendable {
         public var b2: Double
         public var eps: Double
         public var epsRoot: Double
+
+        public init(b1: Double, b2: Double, eps: Double, epsRoot: Double) {
+            self.b1 = b1
+            self.b2 = b2
+            self.eps = eps
+            self.epsRoot = epsRoot
+        }
     }
 
     /// The optimizer the tuning steps used: `chain` of clipping then Adam.
@@ -41,12 +61,21 @@ public struct CrosscheckBundle: Sendable {
         public var adam: Adam
         /// The optax transformations in order, e.g. `["clip_by_global_norm", "adam"]`.
         public var chain: [String]
+
+        public init(learningRate: Double, maxGradNorm: Double, adam: Adam, chain: [String] = ["clip_by_global_norm", "adam"]) {
+            self.learningRate = learningRate
+            self.maxGradNorm = maxGradNorm
+            self.adam = adam
+            self.chain = chain
+        }
     }
 
     /// One forward-pass case (`case/<name>/...` arrays).
     public struct Case: Sendable, Equatable {
         /// `none`, `prepend`, `simplex` or `embedding`.
         public var prefixType: String
+
+        public init(prefixType: String) { self.prefixType = prefixType }
     }
 
     /// One tuning method (`tuning/<method>/...` arrays).
@@ -55,6 +84,11 @@ public struct CrosscheckBundle: Sendable {
         public var prefixType: String
         /// Number of optimizer steps S in `tuning/batches`.
         public var steps: Int
+
+        public init(prefixType: String, steps: Int) {
+            self.prefixType = prefixType
+            self.steps = steps
+        }
     }
 
     public var kind: Kind
@@ -73,6 +107,24 @@ public struct CrosscheckBundle: Sendable {
     public var tuning: [String: Tuning]
     /// Every array of `arrays.npz`, checked against the shapes listed in `bundle.json`.
     public var arrays: [String: Tensor]
+
+    /// A bundle from its parts (see `write(to:)` for the files it becomes).
+    public init(kind: Kind, name: String, source: String, tolerance: Tolerances,
+                predictorConfig: PredictorConfig? = nil, torsoConfig: TorsoConfig? = nil,
+                datagenConfig: DataGeneratorConfig? = nil, optimizer: Optimizer? = nil,
+                cases: [String: Case] = [:], tuning: [String: Tuning] = [:], arrays: [String: Tensor]) {
+        self.kind = kind
+        self.name = name
+        self.source = source
+        self.tolerance = tolerance
+        self.predictorConfig = predictorConfig
+        self.torsoConfig = torsoConfig
+        self.datagenConfig = datagenConfig
+        self.optimizer = optimizer
+        self.cases = cases
+        self.tuning = tuning
+        self.arrays = arrays
+    }
 
     /// Loads and checks the bundle in `directory`.
     public static func load(directory: URL) throws -> CrosscheckBundle {
@@ -139,7 +191,8 @@ public struct CrosscheckBundle: Sendable {
         }
         return CrosscheckBundle(
             kind: kind, name: file.name, source: file.source ?? "",
-            tolerance: Tolerances(forward: file.tolerance.forward, grad: file.tolerance.grad, afterStep: file.tolerance.after_step),
+            tolerance: Tolerances(forward: file.tolerance.forward, grad: file.tolerance.grad, afterStep: file.tolerance.after_step,
+                                  note: file.tolerance.note),
             predictorConfig: file.predictor_config, torsoConfig: file.torso_config, datagenConfig: file.datagen_config,
             optimizer: optimizer,
             cases: (file.cases ?? [:]).mapValues { Case(prefixType: $0.prefix_type) },
@@ -161,33 +214,35 @@ public struct CrosscheckBundle: Sendable {
     }
 }
 
-/// `bundle.json` exactly as written (snake_case keys).
-private struct BundleFile: Decodable {
-    struct ToleranceBlock: Decodable {
+/// `bundle.json` exactly as written (snake_case keys); read by `load`,
+/// written by `write(to:)`.
+struct BundleFile: Codable {
+    struct ToleranceBlock: Codable {
         var forward: Tolerance
         var grad: Tolerance
         var after_step: Tolerance
+        var note: String?
     }
 
-    struct AdamBlock: Decodable {
+    struct AdamBlock: Codable {
         var b1: Double
         var b2: Double
         var eps: Double
         var eps_root: Double
     }
 
-    struct OptimizerBlock: Decodable {
+    struct OptimizerBlock: Codable {
         var learning_rate: Double
         var max_grad_norm: Double
         var adam: AdamBlock
         var chain: [String]?
     }
 
-    struct CaseBlock: Decodable {
+    struct CaseBlock: Codable {
         var prefix_type: String
     }
 
-    struct TuningBlock: Decodable {
+    struct TuningBlock: Codable {
         var prefix_type: String
         var steps: Int
     }
@@ -196,6 +251,8 @@ private struct BundleFile: Decodable {
     var kind: String
     var name: String
     var source: String?
+    /// What `loss` means (free text, predictor bundles).
+    var loss: String?
     var tolerance: ToleranceBlock
     var predictor_config: PredictorConfig?
     var torso_config: TorsoConfig?

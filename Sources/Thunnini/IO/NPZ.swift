@@ -77,20 +77,22 @@ public enum NPZ {
         try writeAtomically(try encode(arrays, destination: url.path), to: url)
     }
 
-    /// The bytes of the archive `write` would produce.
-    public static func encode(_ arrays: [String: Tensor], destination: String = "npz") throws -> Data {
+    /// The bytes of the archive `write` would produce; with `compressed`,
+    /// entries are deflated (as `numpy.savez_compressed`; deterministic for
+    /// one zlib version, and read back by value).
+    public static func encode(_ arrays: [String: Tensor], destination: String = "npz", compressed: Bool = false) throws -> Data {
         for name in arrays.keys {
             guard !name.isEmpty, !name.hasPrefix("/"), !name.split(separator: "/").contains("..") else {
                 throw ThunniniError("\(destination): invalid array name '\(name)'")
             }
         }
-        return try encode(entries: arrays.mapValues { NPY.encode($0) }, destination: destination)
+        return try encode(entries: arrays.mapValues { NPY.encode($0) }, destination: destination, compressed: compressed)
     }
 
     /// A deterministic archive of raw `.npy` blobs (entry `<name>.npy`, sorted
     /// by name). Internal: tests use it to build archives with arrays that the
     /// reader must refuse.
-    static func encode(entries: [String: Data], destination: String) throws -> Data {
+    static func encode(entries: [String: Data], destination: String, compressed: Bool = false) throws -> Data {
         let archive: Archive
         do {
             archive = try Archive(accessMode: .create)
@@ -102,7 +104,7 @@ public enum NPZ {
             do {
                 try archive.addEntry(with: name + ".npy", type: .file, uncompressedSize: Int64(blob.count),
                                      modificationDate: fixedModificationDate, permissions: 0o644,
-                                     compressionMethod: .none) { position, size in
+                                     compressionMethod: compressed ? .deflate : .none) { position, size in
                     let start = Int(position)
                     return blob.subdata(in: start..<min(start + size, blob.count))
                 }

@@ -73,9 +73,9 @@ public final class AtomicOutputDirectory {
         try write(data: Data(text.utf8), to: relativePath)
     }
 
-    /// Writes named arrays as an `.npz` archive to `relativePath`.
-    public func write(npz arrays: [String: Tensor], to relativePath: String) throws {
-        try write(data: NPZ.encode(arrays, destination: relativePath), to: relativePath)
+    /// Writes named arrays as an `.npz` archive to `relativePath` (deflated with `compressed`).
+    public func write(npz arrays: [String: Tensor], to relativePath: String, compressed: Bool = false) throws {
+        try write(data: NPZ.encode(arrays, destination: relativePath, compressed: compressed), to: relativePath)
     }
 
     /// Writes `data` to `relativePath` inside the staging directory, creating
