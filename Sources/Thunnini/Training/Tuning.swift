@@ -73,9 +73,14 @@ public enum Tuning {
         var update = try UpdateStep(predictor: predictor, method: method,
                                     hyperparameters: .init(learningRate: config.learningRate, maxGradNorm: config.maxGradNorm),
                                     parameters: parameters, prefix: prefix)
-        let curves = try update.run(steps: config.numTuningSteps + 1, generator: generator,
+        let curves: (losses: [Double], gradientNorms: [Double])
+        do {
+            curves = try update.run(steps: config.numTuningSteps + 1, generator: generator,
                                     dataKey: RandomKey(seed: UInt64(bitPattern: Int64(overrideDataGenSeed ?? config.dataGenSeed))),
                                     parameters: &parameters, prefix: &prefix, onStep: onStep)
+        } catch let error as ThunniniError {
+            throw ThunniniError("tuning (\(method.rawValue)), \(error.message)")
+        }
         return Result(parameters: parameters, prefix: prefix, initialPrefix: startPrefix, losses: curves.losses, gradientNorms: curves.gradientNorms)
     }
 }
