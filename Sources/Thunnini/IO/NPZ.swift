@@ -26,8 +26,14 @@ public enum NPZ {
 
     /// Reads every array of an in-memory archive; `source` names it in errors.
     public static func read(_ data: Data, source: String) throws -> [String: Tensor] {
-        guard let declaredEntries = declaredEntryCount(data) else {
+        guard let record = endOfCentralDirectory(data) else {
             throw ThunniniError("\(source): not a zip archive or truncated (no end-of-central-directory record)")
+        }
+        let declaredEntries = record.entries
+        // ZIPFoundation traps on a central directory that lies outside the file; refuse it first.
+        if record.directoryOffset != 0xFFFF_FFFF, record.directorySize != 0xFFFF_FFFF,
+           record.directoryOffset + record.directorySize > record.start {
+            throw ThunniniError("\(source): corrupt zip archive (the central directory at \(record.directoryOffset), \(record.directorySize) bytes, lies beyond its end record at \(record.start))")
         }
         let archive: Archive
         do {
@@ -48,10 +54,25 @@ public enum NPZ {
             guard arrays[name] == nil else {
                 throw ThunniniError("\(source): array '\(name)' appears twice")
             }
+            // Inflate no more than the zip directory and the .npy header declare,
+            // and nothing above the memory budget (a small archive can inflate to gigabytes).
+            let declaredSize = Int(clamping: entry.uncompressedSize)
+            guard Double(declaredSize) * 3 <= Double(MemoryBudget.bytes) else {
+                throw ThunniniError("\(source): array '\(name)' declares \(MemoryBudget.describe(Double(declaredSize))), above the memory budget of \(MemoryBudget.describe(Double(MemoryBudget.bytes))) (--max-memory)")
+            }
             var blob = Data()
+            var headerSize: Int? = nil
             let checksum: CRC32
             do {
-                checksum = try archive.extract(entry) { chunk in blob.append(chunk) }
+                checksum = try archive.extract(entry) { chunk in
+                    blob.append(chunk)
+                    if headerSize == nil { headerSize = NPY.declaredSize(prefix: blob) }
+                    if blob.count > declaredSize || blob.count - (1 << 16) > (headerSize ?? Int.max) {
+                        throw InflationLimit()
+                    }
+                }
+            } catch is InflationLimit {
+                throw ThunniniError("\(source): entry '\(path)' inflates beyond its declared size")
             } catch {
                 throw ThunniniError("\(source): entry '\(path)' is corrupt (\(error))")
             }
@@ -116,8 +137,24 @@ public enum NPZ {
         return data
     }
 
+    private struct InflationLimit: Error {}
+
+    /// The fields of the end-of-central-directory record that locate the entries.
+    struct EndRecord {
+        /// Offset of the record itself.
+        var start: Int
+        var entries: Int
+        var directorySize: Int
+        var directoryOffset: Int
+    }
+
     /// The entry count of the end-of-central-directory record, or nil if there is none.
     static func declaredEntryCount(_ data: Data) -> Int? {
+        endOfCentralDirectory(data)?.entries
+    }
+
+    /// The end-of-central-directory record, or nil if there is none.
+    static func endOfCentralDirectory(_ data: Data) -> EndRecord? {
         let bytes = [UInt8](data)
         let recordLength = 22
         guard bytes.count >= recordLength else { return nil }
@@ -128,7 +165,11 @@ public enum NPZ {
             if bytes[start] == 0x50, bytes[start + 1] == 0x4B, bytes[start + 2] == 0x05, bytes[start + 3] == 0x06 {
                 let commentLength = Int(bytes[start + 20]) | Int(bytes[start + 21]) << 8
                 if start + recordLength + commentLength == bytes.count {
-                    return Int(bytes[start + 10]) | Int(bytes[start + 11]) << 8
+                    func word(_ at: Int) -> Int {
+                        Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24
+                    }
+                    return EndRecord(start: start, entries: Int(bytes[start + 10]) | Int(bytes[start + 11]) << 8,
+                                     directorySize: word(start + 12), directoryOffset: word(start + 16))
                 }
             }
             start -= 1

@@ -55,6 +55,9 @@ public enum Tuning {
         try Pretraining.checkVocabulary(generator, predictor)
 
         var prefix: Tensor? = nil
+        if given != nil, !method.isPrefixMethod {
+            throw ThunniniError("an initial prefix was given, but tuning_method '\(method.rawValue)' tunes weights, not a prefix")
+        }
         if let prefixType = method.prefixType {
             let width = prefixType == .embedding ? predictor.config.embeddingDimensionality : predictor.config.tokenDimensionality
             if let given {
