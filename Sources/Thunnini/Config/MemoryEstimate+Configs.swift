@@ -50,8 +50,9 @@ extension MemoryEstimate {
 
     /// Keeps the parameters, their gradients, Adam's two moments and a copy
     /// of the starting parameters.
-    public mutating func keepPredictor(_ predictor: PredictorConfig, _ torso: TorsoConfig) {
-        keep("the parameters and optimizer state (predictor_config, torso_config)",
+    public mutating func keepPredictor(_ predictor: PredictorConfig, _ torso: TorsoConfig,
+                                       keys: String = "predictor_config, torso_config") {
+        keep("the parameters and optimizer state (\(keys))",
              bytes: 5 * Self.word * Self.parameterCount(predictor, torso))
     }
 
@@ -63,7 +64,8 @@ extension MemoryEstimate {
         let total = Double(length) + Double(prefix) + 1
         let activations = Double(batch) * total * Self.activationsPerToken(predictor, torso, length: total)
         let sequences = 2 * Double(batch) * Double(length) * Double(predictor.tokenDimensionality)
-        phase("the \(backward ? "training" : "evaluation") batch (\(keys))",
+        let widths = "embedding_dimensionality \(predictor.embeddingDimensionality), hidden_sizes \(torso.hiddenSizes)"
+        phase("the \(backward ? "training" : "evaluation") batch (\(keys); \(widths))",
               bytes: Self.word * ((backward ? 2 : 1) * activations + sequences))
     }
 
@@ -76,9 +78,10 @@ extension MemoryEstimate {
 
 extension DataGeneratorConfig {
     /// `path batch_size B x sequence_length T x vocab_size V` for messages.
-    func sizeKeys(_ path: String) -> String {
-        let prefix = path.isEmpty ? "" : "\(path)."
-        return "\(prefix)batch_size \(batchSize) x \(prefix)sequence_length \(sequenceLength) x \(prefix)vocab_size \(vocabSize)"
+    public func sizeKeys(_ path: String) -> String {
+        let prefix = path.isEmpty || path.hasSuffix(": ") ? path : "\(path)."
+        let inner = prefix.hasSuffix(": ") ? "" : prefix
+        return "\(prefix)batch_size \(batchSize) x \(inner)sequence_length \(sequenceLength) x \(inner)vocab_size \(vocabSize)"
     }
 }
 

@@ -61,12 +61,11 @@ public enum MemoryBudget {
 
     /// `bytes` for people: `1.5 GB` (powers of 1024).
     public static func describe(_ bytes: Double) -> String {
-        guard bytes.isFinite else { return "more than 10^18 bytes" }
+        guard bytes.isFinite, bytes < 1e18 else { return "more than 10^18 bytes" }
         let units = ["bytes", "KB", "MB", "GB", "TB", "PB", "EB"]
         var value = bytes
         var unit = 0
         while value >= 1024, unit < units.count - 1 { value /= 1024; unit += 1 }
-        if value >= 1024 { return "more than 10^18 bytes" }
         return unit == 0 ? "\(Int(value)) bytes" : String(format: "%.1f %@", value, units[unit])
     }
 }
@@ -111,7 +110,8 @@ public struct MemoryEstimate: Sendable {
         let peak = peakBytes
         guard peak.isFinite, peak <= Double(budget) else {
             let part = largestPart.map { "; the largest part is \($0.label) (\(MemoryBudget.describe($0.bytes)))" } ?? ""
-            throw ThunniniError("\(source): needs about \(MemoryBudget.describe(peak)) of memory, above the budget of \(MemoryBudget.describe(Double(budget)))\(part); reduce it or raise --max-memory")
+            let amount = MemoryBudget.describe(peak)
+            throw ThunniniError("\(source): needs \(amount.hasPrefix("more") ? "" : "about ")\(amount) of memory, above the budget of \(MemoryBudget.describe(Double(budget)))\(part); reduce it or raise --max-memory")
         }
     }
 }
