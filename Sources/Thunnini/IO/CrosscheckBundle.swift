@@ -84,6 +84,15 @@ public struct CrosscheckBundle: Sendable {
         } catch {
             throw ThunniniError("\(jsonSource): cannot read (\(error.localizedDescription))")
         }
+        let npzURL = directory.appendingPathComponent("arrays.npz")
+        return try load(json: data, jsonSource: jsonSource, npz: { try NPZ.read(npzURL) }, npzSource: npzURL.path)
+    }
+
+    /// Checks and assembles a bundle from `bundle.json`'s bytes and a reader
+    /// of its arrays (called only once the JSON is valid); the sources name
+    /// the two parts in errors. The fuzzing target loads bundles through it.
+    public static func load(json data: Data, jsonSource: String, npz readArrays: () throws -> [String: Tensor],
+                            npzSource: String) throws -> CrosscheckBundle {
         let file = try decodeJSON(BundleFile.self, from: data, source: jsonSource)
         guard file.format == format else {
             throw ThunniniError("\(jsonSource): format is '\(file.format)', expected '\(format)'")
@@ -119,20 +128,19 @@ public struct CrosscheckBundle: Sendable {
             throw ThunniniError("\(jsonSource): 'tuning.\(method).steps' must be >= 1, got \(entry.steps)")
         }
 
-        let npzURL = directory.appendingPathComponent("arrays.npz")
-        let arrays = try NPZ.read(npzURL)
+        let arrays = try readArrays()
         for (arrayName, shape) in file.arrays.sorted(by: { $0.key < $1.key }) {
             guard let array = arrays[arrayName] else {
-                throw ThunniniError("\(npzURL.path): array '\(arrayName)' listed in bundle.json is missing")
+                throw ThunniniError("\(npzSource): array '\(arrayName)' listed in bundle.json is missing")
             }
             guard array.shape == shape else {
-                throw ThunniniError("\(npzURL.path): array '\(arrayName)' has shape \(array.shape), bundle.json lists \(shape)")
+                throw ThunniniError("\(npzSource): array '\(arrayName)' has shape \(array.shape), bundle.json lists \(shape)")
             }
         }
         if let extra = arrays.keys.sorted().first(where: { file.arrays[$0] == nil }) {
-            throw ThunniniError("\(npzURL.path): array '\(extra)' is not listed in bundle.json")
+            throw ThunniniError("\(npzSource): array '\(extra)' is not listed in bundle.json")
         }
-        try checkInputArrays(arrays, source: npzURL.path)
+        try checkInputArrays(arrays, source: npzSource)
 
         let optimizer = file.optimizer.map { block in
             Optimizer(learningRate: block.learning_rate, maxGradNorm: block.max_grad_norm,

@@ -30,10 +30,10 @@ public enum NPZ {
             throw ThunniniError("\(source): not a zip archive or truncated (no end-of-central-directory record)")
         }
         let declaredEntries = record.entries
-        // ZIPFoundation traps on a central directory that lies outside the file; refuse it first.
-        if record.directoryOffset != 0xFFFF_FFFF, record.directorySize != 0xFFFF_FFFF,
-           record.directoryOffset + record.directorySize > record.start {
-            throw ThunniniError("\(source): corrupt zip archive (the central directory at \(record.directoryOffset), \(record.directorySize) bytes, lies beyond its end record at \(record.start))")
+        // ZIPFoundation's in-memory reader traps (instead of throwing) on an
+        // offset past the end of the data: check every offset first.
+        if let problem = boundsProblem(data, record) {
+            throw ThunniniError("\(source): corrupt zip archive (\(problem))")
         }
         let archive: Archive
         do {
@@ -151,6 +151,43 @@ public enum NPZ {
     /// The entry count of the end-of-central-directory record, or nil if there is none.
     static func declaredEntryCount(_ data: Data) -> Int? {
         endOfCentralDirectory(data)?.entries
+    }
+
+    /// Why the archive's directory, local headers or entry data do not lie
+    /// within the file, or nil when they all do. Zip64 records (archives of
+    /// more than 65535 arrays or 4 GB, which numpy writes only then) are
+    /// refused rather than followed.
+    static func boundsProblem(_ data: Data, _ record: EndRecord) -> String? {
+        let bytes = [UInt8](data)
+        func u16(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 }
+        func u32(_ at: Int) -> Int { u16(at) | u16(at + 2) << 16 }
+        if record.entries == 0xFFFF || record.directorySize == 0xFFFF_FFFF || record.directoryOffset == 0xFFFF_FFFF {
+            return "zip64 archives are not supported"
+        }
+        guard record.directoryOffset + record.directorySize <= record.start else {
+            return "the central directory at \(record.directoryOffset), \(record.directorySize) bytes, lies beyond its end record at \(record.start)"
+        }
+        var position = record.directoryOffset
+        for entry in 0..<record.entries {
+            guard position + 46 <= record.start, u32(position) == 0x0201_4B50 else {
+                return "central directory entry \(entry) is missing or truncated"
+            }
+            let compressedSize = u32(position + 20), uncompressedSize = u32(position + 24)
+            let localOffset = u32(position + 42)
+            guard compressedSize != 0xFFFF_FFFF, uncompressedSize != 0xFFFF_FFFF, localOffset != 0xFFFF_FFFF else {
+                return "zip64 entries are not supported"
+            }
+            position += 46 + u16(position + 28) + u16(position + 30) + u16(position + 32)
+            guard position <= record.start else { return "central directory entry \(entry) is truncated" }
+            guard localOffset + 30 <= record.directoryOffset, u32(localOffset) == 0x0403_4B50 else {
+                return "the local header of entry \(entry) at \(localOffset) is missing"
+            }
+            let dataStart = localOffset + 30 + u16(localOffset + 26) + u16(localOffset + 28)
+            guard dataStart + compressedSize <= record.directoryOffset else {
+                return "the data of entry \(entry) (\(compressedSize) bytes at \(dataStart)) runs past the central directory"
+            }
+        }
+        return nil
     }
 
     /// The end-of-central-directory record, or nil if there is none.
