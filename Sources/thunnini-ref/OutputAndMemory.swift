@@ -4,7 +4,7 @@ import Thunnini
 
 /// `--max-memory SIZE`, shared by the commands whose allocations follow their input.
 struct MemoryOptions: ParsableArguments {
-    @Option(name: .long, help: "Memory budget, e.g. 8G or 512M (default: half the physical memory). Inputs estimated to need more are refused before computing.")
+    @Option(name: .long, help: "Memory budget, e.g. 8G or 512M (default: 80% of the physical memory). Inputs estimated to need more are refused before computing.")
     var maxMemory: String?
 
     /// Applies `--max-memory` (call first in `run()`, inside `reportingErrors`).

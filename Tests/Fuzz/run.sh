@@ -4,6 +4,7 @@
 #   RUNS=1000000      executions per target (libFuzzer -runs)
 #   MAX_TIME=3600     seconds per target at most (libFuzzer -max_total_time)
 #   CONFIG=release    build configuration (debug is slower, same checks)
+#   SKIP_BUILD=1      run the fuzzer built last time
 # Seeds come from the project's own files; corpora, logs and any crash
 # inputs go to .build-fuzz/fuzz/TARGET/. Exit status non-zero on a crash.
 set -eu
@@ -11,8 +12,10 @@ cd "$(dirname "$0")/../.."
 RUNS=${RUNS:-1000000}
 MAX_TIME=${MAX_TIME:-3600}
 CONFIG=${CONFIG:-release}
-THUNNINI_FUZZ=1 swift build -c "$CONFIG" --scratch-path .build-fuzz --product ThunniniFuzz \
-    -Xswiftc -sanitize=fuzzer,address 2>&1 | grep -v "warning: Cannot export" | tail -n 1
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+    THUNNINI_FUZZ=1 swift build -c "$CONFIG" --scratch-path .build-fuzz --product ThunniniFuzz \
+        -Xswiftc -sanitize=fuzzer,address 2>&1 | grep -v "warning: Cannot export" | tail -n 1
+fi
 bin=.build-fuzz/$CONFIG/ThunniniFuzz
 work=.build-fuzz/fuzz
 

@@ -39,10 +39,14 @@ extension MemoryEstimate {
         case .linear(let c):
             count += c.hiddenSizes.reduce(0.0) { $0 + 2 * Double($1) }
         case .lstm(let c):
-            count += c.hiddenSizes.reduce(0.0) { $0 + 12 * Double($1) }
+            // Gates (4h), cell and hidden state, tanh of the cell.
+            count += c.hiddenSizes.reduce(0.0) { $0 + 8 * Double($1) }
         case .transformer(let c):
+            // q, k, v, merged heads, residuals and LayerNorm caches (~10 E), the
+            // MLP's hidden layer before and after GELU (2 H w), and the H x L
+            // attention probabilities of each query.
             for h in c.hiddenSizes.map(Double.init) {
-                count += 16 * e + 3 * h * Double(c.wideningFactor) + 2 * Double(c.numAttentionHeads) * length
+                count += 10 * e + 2 * h * Double(c.wideningFactor) + Double(c.numAttentionHeads) * length
             }
         }
         return count

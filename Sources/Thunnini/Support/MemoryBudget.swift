@@ -6,8 +6,9 @@ import Foundation
 /// (`MemoryEstimate`) before allocating it, and refuse with one line when
 /// the estimate is above this budget: an allocation the machine cannot serve
 /// would otherwise end in an abort (or the out-of-memory killer) instead of
-/// an error. The default is half of the physical memory (or of the cgroup
-/// limit, when one is set and smaller).
+/// an error. The default is 80% of the physical memory (or of the cgroup
+/// limit, when one is set and smaller): the estimates count the large
+/// arrays, not every small one, and the rest is left to the system.
 public enum MemoryBudget {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var override: Int?
@@ -18,14 +19,14 @@ public enum MemoryBudget {
         return override ?? defaultBytes
     }
 
-    /// Half the memory this process can use.
+    /// 80% of the memory this process can use.
     public static var defaultBytes: Int {
         var physical = ProcessInfo.processInfo.physicalMemory
         if let text = try? String(contentsOfFile: "/sys/fs/cgroup/memory.max", encoding: .utf8),
            let limit = UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)), limit < physical {
             physical = limit
         }
-        return Int(min(physical / 2, UInt64(Int.max)))
+        return Int(min(physical / 5 * 4, UInt64(Int.max)))
     }
 
     /// Sets the budget from `--max-memory` text: bytes, or a number with a

@@ -56,8 +56,8 @@ import Testing
     @Test func theEstimateNamesItsLargestPartAndTheBudget() {
         var estimate = MemoryEstimate()
         estimate.keep("small", bytes: 10)
-        estimate.phase("big (batch_size 9)", bytes: 3 << 30)
-        estimate.phase("other", bytes: 1 << 30)
+        estimate.phase("big (batch_size 9)", bytes: Double(3 << 30))
+        estimate.phase("other", bytes: Double(1 << 30))
         #expect(estimate.peakBytes == 10 + Double(3 << 30))  // phases do not add up, only the largest counts
         #expect(throws: ThunniniError("x.json: needs about 3.0 GB of memory, above the budget of 1.0 GB; the largest part is big (batch_size 9) (3.0 GB); reduce it or raise --max-memory")) {
             try estimate.check(source: "x.json", budget: 1 << 30)
