@@ -174,6 +174,8 @@ struct EvaluateCommand: ParsableCommand {
             try memoryOptions.apply()
             try prepareOutput(out, overwrite: overwrite)
             if let batchSize, batchSize < 1 { throw ThunniniError("--batch-size must be >= 1, got \(batchSize)") }
+            let fullPrefix = try loadPrefix()
+            let prefixRows = fullPrefix.values?.shape.first ?? 0
             var arrays: [String: Tensor] = [:]
             var groundTruthLosses: Tensor? = nil
             let input: Tensor
@@ -183,7 +185,7 @@ struct EvaluateCommand: ParsableCommand {
             case (let path?, nil):
                 guard seed >= 0 else { throw ThunniniError("--seed must be >= 0, got \(seed)") }
                 let config = try loadConfig(DataGeneratorConfig.self, path: path)
-                try predictor.checkMemory(data: config, dataPath: path, prefix: 0, backward: false,
+                try predictor.checkMemory(data: config, dataPath: path, prefix: prefixRows, backward: false,
                                           batch: batchSize.map { min($0, config.batchSize) }, extraSequenceCopies: 6)
                 model = try predictor.makePredictor()
                 tree = try predictor.loadParameters(parameters, for: model)
@@ -202,14 +204,13 @@ struct EvaluateCommand: ParsableCommand {
                 }
                 try ArrayChecks.oneHotSequences(loaded, name: "sequences", source: path)
                 try predictor.checkMemory(shape: loaded.shape, keys: "\(path): sequences of shape \(loaded.shape)", source: path,
-                                          backward: false, batch: batchSize.map { min($0, loaded.shape[0]) }, extraSequenceCopies: 3)
+                                          prefix: prefixRows, backward: false, batch: batchSize.map { min($0, loaded.shape[0]) }, extraSequenceCopies: 3)
                 model = try predictor.makePredictor()
                 tree = try predictor.loadParameters(parameters, for: model)
                 input = loaded
             default:
                 throw ThunniniError("give exactly one of --data-config and --sequences")
             }
-            let fullPrefix = try loadPrefix()
             let result = try Evaluation.evaluate(predictor: model, parameters: tree, sequences: input, prefix: fullPrefix, batchSize: batchSize)
             // Finite parameters, prefix and sequences can still overflow (huge weights): refuse to write NaN.
             try ArrayChecks.finite(result.instantLosses, name: "instant_losses", source: "evaluation result")

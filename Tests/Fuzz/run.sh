@@ -21,7 +21,7 @@ work=.build-fuzz/fuzz
 
 seed() {  # seed TARGET: fills $work/TARGET/seeds from the repository
     dir=$work/$1/seeds
-    rm -rf "$dir" && mkdir -p "$dir" "$work/$1/corpus"
+    rm -rf "$dir" && mkdir -p "$dir"
     case $1 in
     npy)
         for f in Golden/crosscheck/thunnini-jax/datagen_*/arrays.npz; do
@@ -29,8 +29,7 @@ seed() {  # seed TARGET: fills $work/TARGET/seeds from the repository
         done ;;
     npz)
         cp Golden/crosscheck/thunnini-jax/datagen_categorical_v3/arrays.npz "$dir/categorical.npz"
-        cp Golden/crosscheck/thunnini-jax/datagen_mixture_v2/arrays.npz "$dir/mixture.npz"
-        cp Golden/crosscheck/thunnini-jax/linear/arrays.npz "$dir/linear.npz" ;;
+        cp Golden/crosscheck/thunnini-jax/datagen_mixture_v2/arrays.npz "$dir/mixture.npz" ;;
     config)
         # First byte selects the type: 0 data, 1 predictor, 2 torso, 3 training, 4 tuning.
         for f in Docs/examples/coin-0.2.json Docs/examples/laplace.json Docs/examples/two-coins.json; do
@@ -44,7 +43,7 @@ seed() {  # seed TARGET: fills $work/TARGET/seeds from the repository
     experiment)
         cp Docs/examples/smoke.json Docs/examples/demo-notebook.json Docs/examples/experiment-notebook.json "$dir/" ;;
     bundle)
-        for b in datagen_categorical_v3 datagen_mixture_v2 datagen_dirichlet_v3 linear; do
+        for b in datagen_categorical_v3 datagen_mixture_v2 datagen_dirichlet_v3; do
             d=Golden/crosscheck/thunnini-jax/$b
             { cat "$d/bundle.json"; printf '\n--arrays.npz--\n'; cat "$d/arrays.npz"; } > "$dir/$b"
         done ;;
@@ -56,8 +55,9 @@ seed() {  # seed TARGET: fills $work/TARGET/seeds from the repository
 status=0
 for target in ${*:-npy npz config experiment bundle golden}; do
     seed "$target"
+    rm -rf "$work/$target/corpus" && mkdir -p "$work/$target/corpus"
     echo "== $target"
-    if ! SWIFT_BACKTRACE=enable=no THUNNINI_FUZZ_TARGET=$target "$bin" -runs="$RUNS" -max_total_time="$MAX_TIME" -max_len=131072 \
+    if ! SWIFT_BACKTRACE=enable=no THUNNINI_FUZZ_TARGET=$target "$bin" -runs="$RUNS" -max_total_time="$MAX_TIME" -max_len=16384 \
         -artifact_prefix="$work/$target/" -print_final_stats=1 \
         "$work/$target/corpus" "$work/$target/seeds" > "$work/$target/log.txt" 2>&1; then
         status=1
