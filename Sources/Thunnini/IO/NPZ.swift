@@ -172,6 +172,7 @@ public enum NPZ {
             guard position + 46 <= record.start, u32(position) == 0x0201_4B50 else {
                 return "central directory entry \(entry) is missing or truncated"
             }
+            let flags = u16(position + 8), method = u16(position + 10)
             let compressedSize = u32(position + 20), uncompressedSize = u32(position + 24)
             let localOffset = u32(position + 42)
             guard compressedSize != 0xFFFF_FFFF, uncompressedSize != 0xFFFF_FFFF, localOffset != 0xFFFF_FFFF else {
@@ -183,8 +184,15 @@ public enum NPZ {
                 return "the local header of entry \(entry) at \(localOffset) is missing"
             }
             let dataStart = localOffset + 30 + u16(localOffset + 26) + u16(localOffset + 28)
-            guard dataStart + compressedSize <= record.directoryOffset else {
-                return "the data of entry \(entry) (\(compressedSize) bytes at \(dataStart)) runs past the central directory"
+            // ZIPFoundation reads a stored entry by its uncompressed size (and by either header's method).
+            let stored = method == 0 || u16(localOffset + 8) == 0
+            let dataSize = stored ? max(compressedSize, uncompressedSize) : compressedSize
+            guard dataStart + dataSize <= record.directoryOffset else {
+                return "the data of entry \(entry) (\(dataSize) bytes at \(dataStart)) runs past the central directory"
+            }
+            // With general-purpose bit 3 a data descriptor (at most 16 bytes) follows the data.
+            if flags & 0x8 != 0, dataStart + (method == 0 ? uncompressedSize : compressedSize) + 16 > record.start {
+                return "the data descriptor of entry \(entry) lies past the end of the archive"
             }
         }
         return nil
