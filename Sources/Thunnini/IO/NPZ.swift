@@ -161,7 +161,9 @@ public enum NPZ {
         let bytes = [UInt8](data)
         func u16(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 }
         func u32(_ at: Int) -> Int { u16(at) | u16(at + 2) << 16 }
-        if record.entries == 0xFFFF || record.directorySize == 0xFFFF_FFFF || record.directoryOffset == 0xFFFF_FFFF {
+        // ZIPFoundation follows a zip64 locator (just before the end record) whatever the end record says.
+        let hasZip64Locator = record.start >= 20 && u32(record.start - 20) == 0x0706_4B50
+        if hasZip64Locator || record.entries == 0xFFFF || record.directorySize == 0xFFFF_FFFF || record.directoryOffset == 0xFFFF_FFFF {
             return "zip64 archives are not supported"
         }
         guard record.directoryOffset + record.directorySize <= record.start else {
@@ -203,19 +205,19 @@ public enum NPZ {
         let bytes = [UInt8](data)
         let recordLength = 22
         guard bytes.count >= recordLength else { return nil }
-        // The record sits at the end, followed by a comment of at most 65535 bytes.
-        let earliest = max(0, bytes.count - recordLength - 0xFFFF)
+        // The record sits at the end, followed by its comment. ZIPFoundation
+        // takes the last signature in the file, so this reader takes the same
+        // one and refuses it unless its comment ends the file exactly.
         var start = bytes.count - recordLength
-        while start >= earliest {
+        while start >= 0 {
             if bytes[start] == 0x50, bytes[start + 1] == 0x4B, bytes[start + 2] == 0x05, bytes[start + 3] == 0x06 {
                 let commentLength = Int(bytes[start + 20]) | Int(bytes[start + 21]) << 8
-                if start + recordLength + commentLength == bytes.count {
-                    func word(_ at: Int) -> Int {
-                        Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24
-                    }
-                    return EndRecord(start: start, entries: Int(bytes[start + 10]) | Int(bytes[start + 11]) << 8,
-                                     directorySize: word(start + 12), directoryOffset: word(start + 16))
+                guard start + recordLength + commentLength == bytes.count else { return nil }
+                func word(_ at: Int) -> Int {
+                    Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24
                 }
+                return EndRecord(start: start, entries: Int(bytes[start + 10]) | Int(bytes[start + 11]) << 8,
+                                 directorySize: word(start + 12), directoryOffset: word(start + 16))
             }
             start -= 1
         }
