@@ -63,3 +63,9 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
+
+// The libFuzzer targets (Tests/Fuzz/README.md): only with THUNNINI_FUZZ=1,
+// never in the default build or `swift test`.
+if Context.environment["THUNNINI_FUZZ"] == "1" {
+    package.targets.append(.executableTarget(name: "ThunniniFuzz", dependencies: ["Thunnini"], path: "Tests/Fuzz/ThunniniFuzz"))
+}

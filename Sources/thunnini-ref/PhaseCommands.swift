@@ -16,6 +16,29 @@ struct PredictorOptions: ParsableArguments {
         return try Predictor(config: predictor, torsoConfig: torso)
     }
 
+    /// Refuses (one line) a predictor plus a pass over `data`'s batches that
+    /// would need more than the memory budget, before anything is allocated.
+    func checkMemory(data: DataGeneratorConfig, dataPath: String, prefix: Int = 0, backward: Bool,
+                     batch: Int? = nil, extraSequenceCopies: Int = 0) throws {
+        try checkMemory(shape: [data.batchSize, data.sequenceLength, data.vocabSize], keys: data.sizeKeys("\(dataPath): "),
+                        source: dataPath, prefix: prefix, backward: backward, batch: batch, extraSequenceCopies: extraSequenceCopies)
+    }
+
+    /// The same for B x T x V sequences of `shape`.
+    func checkMemory(shape: [Int], keys: String, source: String, prefix: Int = 0, backward: Bool,
+                     batch: Int? = nil, extraSequenceCopies: Int = 0) throws {
+        let predictorConfig = try loadConfig(PredictorConfig.self, path: self.predictorConfig)
+        let torso = try loadConfig(TorsoConfig.self, path: torsoConfig)
+        var estimate = MemoryEstimate()
+        estimate.keepPredictor(predictorConfig, torso, keys: "\(self.predictorConfig), \(torsoConfig)")
+        estimate.phasePass(predictorConfig, torso, batch: batch ?? shape[0], length: shape[1],
+                           prefix: prefix, backward: backward, keys: keys)
+        if extraSequenceCopies > 0 {
+            estimate.keepSequences(batch: shape[0], length: shape[1], vocab: shape[2], copies: extraSequenceCopies, keys: keys)
+        }
+        try estimate.check(source: source)
+    }
+
     /// Parameters from an .npz of Flax paths, checked against the predictor.
     func loadParameters(_ path: String, for predictor: Predictor) throws -> ParameterTree {
         let tree = try ParameterTree.load(npz: URL(fileURLWithPath: path))
@@ -38,12 +61,17 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var threadOptions: ThreadOptions
 
+    @OptionGroup var memoryOptions: MemoryOptions
+
     func run() throws {
         try reportingErrors {
             try threadOptions.apply()
-            let model = try predictor.makePredictor()
+            try memoryOptions.apply()
+            try prepareOutput(out, overwrite: overwrite)
             let data = try loadConfig(DataGeneratorConfig.self, path: dataConfig)
             let training = try loadConfig(TrainingConfig.self, path: trainingConfig)
+            try predictor.checkMemory(data: data, dataPath: dataConfig, backward: true)
+            let model = try predictor.makePredictor()
             let reporter = ProgressReporter(phase: "train", total: training.numTrainingSteps)
             let result = try Pretraining.train(predictor: model, data: data, config: training) { reporter.update(step: $0, loss: $1) }
             reporter.finish()
@@ -72,21 +100,31 @@ struct TuneCommand: ParsableCommand {
 
     @OptionGroup var threadOptions: ThreadOptions
 
+    @OptionGroup var memoryOptions: MemoryOptions
+
     func run() throws {
         try reportingErrors {
             try threadOptions.apply()
-            let model = try predictor.makePredictor()
-            let start = try predictor.loadParameters(parameters, for: model)
+            try memoryOptions.apply()
+            try prepareOutput(out, overwrite: overwrite)
             let data = try loadConfig(DataGeneratorConfig.self, path: dataConfig)
             // With --initial-prefix, prefix_length and prefix_init_method are
             // not needed (validated in Tuning.tune, which names the field).
             let tuning = initialPrefix == nil ? try loadConfig(TuningConfig.self, path: tuningConfig)
                 : try loadJSON(TuningConfig.self, path: tuningConfig)
+            if initialPrefix != nil, !tuning.tuningMethod.isPrefixMethod {
+                throw ThunniniError("--initial-prefix was given, but \(tuningConfig): tuning_method '\(tuning.tuningMethod.rawValue)' tunes weights, not a prefix")
+            }
+            try predictor.checkMemory(data: data, dataPath: dataConfig,
+                                      prefix: tuning.tuningMethod.isPrefixMethod ? tuning.prefixLength ?? 0 : 0, backward: true)
+            let model = try predictor.makePredictor()
+            let start = try predictor.loadParameters(parameters, for: model)
             var given: Tensor? = nil
             if let initialPrefix {
                 guard let prefix = try NPZ.read(URL(fileURLWithPath: initialPrefix))["prefix"] else {
                     throw ThunniniError("\(initialPrefix): no array 'prefix'")
                 }
+                try ArrayChecks.finite(prefix, name: "prefix", source: initialPrefix)
                 given = prefix
             }
             let reporter = ProgressReporter(phase: "tune \(tuning.tuningMethod.rawValue)", total: tuning.numTuningSteps + 1)
@@ -139,19 +177,33 @@ struct EvaluateCommand: ParsableCommand {
 
     @OptionGroup var threadOptions: ThreadOptions
 
+    @OptionGroup var memoryOptions: MemoryOptions
+
     func run() throws {
         try reportingErrors {
             try threadOptions.apply()
-            let model = try predictor.makePredictor()
-            let tree = try predictor.loadParameters(parameters, for: model)
+            try memoryOptions.apply()
+            try prepareOutput(out, overwrite: overwrite)
+            if let batchSize, batchSize < 1 { throw ThunniniError("--batch-size must be >= 1, got \(batchSize)") }
+            let fullPrefix = try loadPrefix()
+            let prefixRows = fullPrefix.values?.shape.first ?? 0
             var arrays: [String: Tensor] = [:]
             var groundTruthLosses: Tensor? = nil
             let input: Tensor
+            let model: Predictor
+            let tree: ParameterTree
             switch (dataConfig, sequences) {
             case (let path?, nil):
                 guard seed >= 0 else { throw ThunniniError("--seed must be >= 0, got \(seed)") }
-                guard numBatches >= 1 else { throw ThunniniError("--num-batches must be >= 1, got \(numBatches)") }
-                let generator = try makeDataGenerator(try loadConfig(DataGeneratorConfig.self, path: path))
+                guard (1...(1 << 20)).contains(numBatches) else {
+                    throw ThunniniError("--num-batches must be between 1 and \(1 << 20), got \(numBatches)")
+                }
+                let config = try loadConfig(DataGeneratorConfig.self, path: path)
+                try predictor.checkMemory(data: config, dataPath: path, prefix: prefixRows, backward: false,
+                                          batch: batchSize.map { min($0, config.batchSize) }, extraSequenceCopies: 6 * numBatches)
+                model = try predictor.makePredictor()
+                tree = try predictor.loadParameters(parameters, for: model)
+                let generator = try makeDataGenerator(config)
                 let drawn = Evaluation.generateFromDatagen(generator, seed: UInt64(seed), numBatches: numBatches)
                 input = drawn.sequences
                 arrays["ground_truth_log_probs"] = drawn.groundTruthLogProbs
@@ -164,13 +216,18 @@ struct EvaluateCommand: ParsableCommand {
                 guard let loaded = try NPZ.read(URL(fileURLWithPath: path))["sequences"] else {
                     throw ThunniniError("\(path): no array 'sequences'")
                 }
+                try ArrayChecks.oneHotSequences(loaded, name: "sequences", source: path)
+                try predictor.checkMemory(shape: loaded.shape, keys: "\(path): sequences of shape \(loaded.shape)", source: path,
+                                          prefix: prefixRows, backward: false, batch: batchSize.map { min($0, loaded.shape[0]) }, extraSequenceCopies: 3)
+                model = try predictor.makePredictor()
+                tree = try predictor.loadParameters(parameters, for: model)
                 input = loaded
             default:
                 throw ThunniniError("give exactly one of --data-config and --sequences")
             }
-            let fullPrefix = try loadPrefix()
-            if let batchSize, batchSize < 1 { throw ThunniniError("--batch-size must be >= 1, got \(batchSize)") }
             let result = try Evaluation.evaluate(predictor: model, parameters: tree, sequences: input, prefix: fullPrefix, batchSize: batchSize)
+            // Finite parameters, prefix and sequences can still overflow (huge weights): refuse to write NaN.
+            try ArrayChecks.finite(result.instantLosses, name: "instant_losses", source: "evaluation result")
             arrays["sequences"] = input
             arrays["log_probs"] = result.logProbabilities
             arrays["instant_losses"] = result.instantLosses
@@ -193,6 +250,7 @@ struct EvaluateCommand: ParsableCommand {
                 throw ThunniniError("--prefix-type must be prepend, simplex or embedding, got '\(typeName)'")
             }
             guard let values = try NPZ.read(URL(fileURLWithPath: path))["prefix"] else { throw ThunniniError("\(path): no array 'prefix'") }
+            try ArrayChecks.finite(values, name: "prefix", source: path)
             return Prefix(type: type, values: values)
         default:
             throw ThunniniError("--prefix and --prefix-type go together")

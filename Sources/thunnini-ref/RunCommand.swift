@@ -27,11 +27,15 @@ struct RunCommand: ParsableCommand {
     var quiet = false
 
     @OptionGroup var threadOptions: ThreadOptions
+    @OptionGroup var memoryOptions: MemoryOptions
 
     func run() throws {
         try reportingErrors {
             try threadOptions.apply()
+            try memoryOptions.apply()
+            try prepareOutput(out, overwrite: overwrite)
             let spec = try ExperimentSpec.load(from: URL(fileURLWithPath: experiment))
+            try spec.memoryEstimate().check(source: URL(fileURLWithPath: experiment).path)
             let results = try ExperimentRunner(spec: spec, reportsProgress: !quiet).run()
             try results.write(to: URL(fileURLWithPath: out), overwrite: overwrite)
             FileHandle.standardError.write(Data("wrote \(out)\n".utf8))

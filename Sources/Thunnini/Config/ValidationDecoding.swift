@@ -16,7 +16,11 @@ public func decodeConfig<T: Decodable & ValidatableConfig>(_ type: T.Type, from 
 }
 
 /// Decodes JSON, turning any `DecodingError` into a one-line `ThunniniError`.
+/// A key repeated within one object is refused (`StrictJSON`), naming its key path.
 func decodeJSON<T: Decodable>(_ type: T.Type, from data: Data, source: String) throws -> T {
+    if let duplicate = StrictJSON.firstDuplicateKey(in: data) {
+        throw ThunniniError("\(source): duplicate key '\(duplicate)'")
+    }
     do {
         return try JSONDecoder().decode(type, from: data)
     } catch let error as DecodingError {

@@ -19,6 +19,10 @@ extension TuningConfig: ValidatableConfig {
     /// original's `tune` ignores both when it is given a prefix).
     public func validate(withInitialPrefix: Bool) throws {
         try ConfigCheck.atLeast(0, numTuningSteps, "num_tuning_steps")
+        // The original runs num_tuning_steps + 1 steps, which must be countable.
+        guard numTuningSteps < Int.max else {
+            throw ThunniniError.invalidConfig("num_tuning_steps", "must be < \(Int.max), got \(numTuningSteps)")
+        }
         try ConfigCheck.positive(learningRate, "learning_rate")
         try ConfigCheck.positive(maxGradNorm, "max_grad_norm")
         try ConfigCheck.atLeast(1, numTuningRepetitions, "num_tuning_repetitions")
@@ -28,6 +32,9 @@ extension TuningConfig: ValidatableConfig {
         if Self.prefixMethods.contains(tuningMethod) && !withInitialPrefix {
             guard prefixLength != nil else {
                 throw ThunniniError.invalidConfig("prefix_length", "is required by tuning_method '\(tuningMethod.rawValue)'")
+            }
+            if let prefixLength, prefixLength < 1 {
+                throw ThunniniError.invalidConfig("prefix_length", "must be >= 1 for tuning_method '\(tuningMethod.rawValue)', got \(prefixLength)")
             }
             guard prefixInitMethod != nil else {
                 throw ThunniniError.invalidConfig("prefix_init_method", "is required by tuning_method '\(tuningMethod.rawValue)'")

@@ -22,6 +22,9 @@ extension Crosscheck {
         log.compare("bayes_instant_losses", losses, tolerance)
 
         if let recorded = bundle.arrays["ground_truth_log_probs"] {
+            guard recorded.shape == sequences.shape else {
+                throw ThunniniError("bundle '\(bundle.name)': ground_truth_log_probs has shape \(recorded.shape), expected the shape of sequences \(sequences.shape)")
+            }
             let (batch, length, vocab) = (sequences.shape[0], sequences.shape[1], sequences.shape[2])
             var groundTruth = Tensor(shape: sequences.shape)
             for b in 0..<batch {

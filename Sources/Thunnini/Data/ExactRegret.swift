@@ -50,6 +50,22 @@ public struct ExactRegret: Equatable, Sendable {
                 + "(C(N-1+V, V)), above the limit of \(countVectorLimit); use a shorter length")
         }
 
+        // Each count vector costs O(V) (predictives, evidence): bound the work, not only the count.
+        guard needed * Double(v) <= Double(countVectorLimit) * 4 else {
+            throw ThunniniError("exact regret: length \(length) with vocab_size \(v) needs about "
+                + String(format: "%.2g", needed * Double(v)) + " operations (count vectors x vocab_size), above the limit of "
+                + "\(countVectorLimit * 4); use a shorter length or a smaller vocabulary")
+        }
+        for (role, generator) in [("source", source), ("predictor", predictor)] {
+            guard let dirichlet = generator as? DirichletCategoricalGenerator else { continue }
+            let sum = dirichlet.alphas.reduce(0, +)
+            // Beyond 2^53 adding a count to the alphas is lost in double precision:
+            // the predictive would ignore the data and the evidence would be rounding noise.
+            guard sum < 9_007_199_254_740_992 else {
+                throw ThunniniError("exact regret: the \(role)'s alphas sum to \(sum), above 2^53, where adding counts to them is lost in double precision; use a Categorical config for a known distribution")
+            }
+        }
+
         let oracle = source.expectedOracleEntropy()
         var expectedLoss = [Double](repeating: 0, count: length)
         for n in 0..<length {
@@ -100,6 +116,9 @@ extension ExactRegret {
     /// not finite (JSON has no infinity), which happens exactly when the
     /// predictor gives probability 0 to a token the source can emit.
     public func json() throws -> String {
+        for value in instantRegret + cumulativeRegret where value.isNaN {
+            throw ThunniniError("exact regret is nan: an intermediate value overflowed (parameters too extreme for double precision)")
+        }
         for value in instantRegret + cumulativeRegret where !value.isFinite {
             throw ThunniniError("exact regret is \(value): the predictor gives probability 0 "
                 + "to a token the source can emit")

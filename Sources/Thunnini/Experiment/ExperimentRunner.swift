@@ -10,6 +10,7 @@ public struct ExperimentRunner {
 
     public init(spec: ExperimentSpec, reportsProgress: Bool = true) throws {
         try spec.validate()
+        try spec.memoryEstimate().check(source: "experiment '\(spec.name)'")
         self.spec = spec
         self.reportsProgress = reportsProgress
     }
@@ -75,8 +76,13 @@ public struct ExperimentRunner {
                 }
                 if config.iterateDatagenSeedOverRepetitions { dataSeed += 1 }
                 let (reporter, onStep) = progress("tune \(named.name) rep \(repetition)/\(config.numTuningRepetitions)", total: config.numTuningSteps + 1)
-                let tuned = try Tuning.tune(predictor: predictor, parameters: parameters, data: spec.tuningDataConfig,
+                let tuned: Tuning.Result
+                do {
+                    tuned = try Tuning.tune(predictor: predictor, parameters: parameters, data: spec.tuningDataConfig,
                                             config: config, initialPrefix: initialPrefix, overrideDataGenSeed: dataSeed, onStep: onStep)
+                } catch let error as ThunniniError {
+                    throw ThunniniError("tuning_configs[\(named.name)] repetition \(repetition): \(error.message)")
+                }
                 reporter?.finish()
                 results.tuningRuns[named.name, default: []].append(.init(losses: tuned.losses, gradientNorms: tuned.gradientNorms,
                                                                          initialPrefix: tuned.initialPrefix, prefix: tuned.prefix,

@@ -9,6 +9,10 @@ extension ExperimentSpec: ValidatableConfig {
     /// that would exceed it fails before any pretraining or tuning.
     public static let maxHardPrefixCandidates = HardPrefixSearch.candidateLimit
 
+    /// Names no evaluation source may take: they are files next to the
+    /// sources' directories under `evaluation/` (compared ignoring case).
+    public static let reservedSourceNames: Set<String> = ["index.json"]
+
     /// Names no tuning config may take: they label baselines (and `HardPT`)
     /// in the same outputs.
     public static let reservedMethodNames: Set<String> = Set(Baseline.allCases.map(\.rawValue) + ["HardPT"])
@@ -67,6 +71,11 @@ extension ExperimentSpec: ValidatableConfig {
             try scoped(path) { try config.validate() }
             try checkSeed(config.dataGenSeed, "\(path).data_gen_seed")
             try checkSeed(config.prefixInitSeed, "\(path).prefix_init_seed")
+            // Repetition r uses data_gen_seed + r when iterating seeds.
+            if config.iterateDatagenSeedOverRepetitions, config.dataGenSeed > Int.max - config.numTuningRepetitions {
+                throw ThunniniError.invalidConfig("\(path).data_gen_seed",
+                    "\(config.dataGenSeed) + num_tuning_repetitions \(config.numTuningRepetitions) is too large (seeds are iterated over repetitions)")
+            }
             let method = config.tuningMethod.rawValue
             switch config.tuningMethod {
             case .prefixReal, .prefixSimplex, .prefixSoft:
@@ -108,7 +117,7 @@ extension ExperimentSpec: ValidatableConfig {
         guard !evalDataConfigs.isEmpty else {
             throw ThunniniError.invalidConfig("eval_data_configs", "must list at least one evaluation source")
         }
-        let labels = try checkNames(evalDataConfigs.map(\.name), list: "eval_data_configs", reserved: [])
+        let labels = try checkNames(evalDataConfigs.map(\.name), list: "eval_data_configs", reserved: Self.reservedSourceNames)
         for (entry, label) in zip(evalDataConfigs, labels) {
             try validateSource(entry.config, at: "\(label).config", tokens: tokens)
         }
@@ -175,11 +184,16 @@ extension ExperimentSpec: ValidatableConfig {
             if let problem = Self.problemWithName(name) {
                 throw ThunniniError.invalidConfig(field, problem)
             }
-            guard !reserved.contains(name) else {
-                throw ThunniniError.invalidConfig(field, "'\(name)' is reserved for a baseline")
+            guard !reserved.contains(where: { $0.lowercased() == name.lowercased() }) else {
+                throw ThunniniError.invalidConfig(field, list == "eval_data_configs"
+                    ? "'\(name)' is reserved for an output file (evaluation/\(name))" : "'\(name)' is reserved for a baseline")
             }
             guard seen.insert(name).inserted else {
                 throw ThunniniError.invalidConfig(field, "'\(name)' is used twice")
+            }
+            // On case-insensitive file systems (macOS, Windows) these would be one directory.
+            if let other = names[..<index].first(where: { $0.lowercased() == name.lowercased() }) {
+                throw ThunniniError.invalidConfig(field, "'\(name)' differs from '\(other)' only in case (one file on case-insensitive file systems)")
             }
         }
         return names.map { "\(list)[\($0)]" }
@@ -189,6 +203,8 @@ extension ExperimentSpec: ValidatableConfig {
     static func problemWithName(_ name: String) -> String? {
         if name.isEmpty { return "must not be empty" }
         if name.count > 100 { return "must be at most 100 characters" }
+        // Names become file names `<name>.json`; most file systems allow 255 bytes.
+        if name.utf8.count > 250 { return "is \(name.utf8.count) bytes in UTF-8; file names allow at most 250 (plus '.json')" }
         if name.first!.isWhitespace || name.last!.isWhitespace { return "must not start or end with whitespace" }
         if name.hasPrefix(".") { return "must not start with '.'" }
         if name.contains("/") || name.contains("\\") { return "must not contain '/' or '\\'" }

@@ -118,7 +118,7 @@ public enum GoldenFile {
         var current: (name: String, shape: [Int], values: [Double], line: Int)?
         func finish() throws {
             guard let block = current else { return }
-            let expected = block.shape.reduce(1, *)
+            let expected = try checkedProduct(block.shape, "\(source):\(block.line): array '\(block.name)' shape \(block.shape)")
             guard block.values.count == expected else {
                 throw ThunniniError("\(source):\(block.line): array '\(block.name)' has \(block.values.count) values, shape \(block.shape) needs \(expected)")
             }

@@ -136,6 +136,15 @@ public struct CrosscheckBundle: Sendable {
         } catch {
             throw ThunniniError("\(jsonSource): cannot read (\(error.localizedDescription))")
         }
+        let npzURL = directory.appendingPathComponent("arrays.npz")
+        return try load(json: data, jsonSource: jsonSource, npz: { try NPZ.read(npzURL) }, npzSource: npzURL.path)
+    }
+
+    /// Checks and assembles a bundle from `bundle.json`'s bytes and a reader
+    /// of its arrays (called only once the JSON is valid); the sources name
+    /// the two parts in errors. The fuzzing target loads bundles through it.
+    public static func load(json data: Data, jsonSource: String, npz readArrays: () throws -> [String: Tensor],
+                            npzSource: String) throws -> CrosscheckBundle {
         let file = try decodeJSON(BundleFile.self, from: data, source: jsonSource)
         guard file.format == format else {
             throw ThunniniError("\(jsonSource): format is '\(file.format)', expected '\(format)'")
@@ -166,23 +175,24 @@ public struct CrosscheckBundle: Sendable {
         case .datagen:
             guard file.datagen_config != nil else { throw ThunniniError("\(jsonSource): missing key 'datagen_config'") }
         }
+        try file.validateNumbers(source: jsonSource)
         for (method, entry) in file.tuning ?? [:] where entry.steps < 1 {
             throw ThunniniError("\(jsonSource): 'tuning.\(method).steps' must be >= 1, got \(entry.steps)")
         }
 
-        let npzURL = directory.appendingPathComponent("arrays.npz")
-        let arrays = try NPZ.read(npzURL)
+        let arrays = try readArrays()
         for (arrayName, shape) in file.arrays.sorted(by: { $0.key < $1.key }) {
             guard let array = arrays[arrayName] else {
-                throw ThunniniError("\(npzURL.path): array '\(arrayName)' listed in bundle.json is missing")
+                throw ThunniniError("\(npzSource): array '\(arrayName)' listed in bundle.json is missing")
             }
             guard array.shape == shape else {
-                throw ThunniniError("\(npzURL.path): array '\(arrayName)' has shape \(array.shape), bundle.json lists \(shape)")
+                throw ThunniniError("\(npzSource): array '\(arrayName)' has shape \(array.shape), bundle.json lists \(shape)")
             }
         }
         if let extra = arrays.keys.sorted().first(where: { file.arrays[$0] == nil }) {
-            throw ThunniniError("\(npzURL.path): array '\(extra)' is not listed in bundle.json")
+            throw ThunniniError("\(npzSource): array '\(extra)' is not listed in bundle.json")
         }
+        try checkInputArrays(arrays, source: npzSource)
 
         let optimizer = file.optimizer.map { block in
             Optimizer(learningRate: block.learning_rate, maxGradNorm: block.max_grad_norm,
@@ -211,6 +221,52 @@ public struct CrosscheckBundle: Sendable {
     /// Compares `actual` against the bundle's array `name` (same as `ArrayComparison.compare`).
     public static func compare(name: String, actual: Tensor, expected: Tensor, tolerance: Tolerance) -> ArrayComparison {
         ArrayComparison.compare(name: name, actual: actual, expected: expected, tolerance: tolerance)
+    }
+}
+
+/// The arrays a bundle feeds into this implementation (rather than compares
+/// against) must be usable inputs: finite parameters and prefixes, one-hot
+/// sequences and batches. Reference arrays may hold -inf (log 0) and are
+/// only compared.
+private func checkInputArrays(_ arrays: [String: Tensor], source: String) throws {
+    for name in arrays.keys.sorted() {
+        guard let array = arrays[name] else { continue }
+        if name == "sequences" {
+            try ArrayChecks.oneHotSequences(array, name: name, source: source)
+        } else if name == "tuning/batches" {
+            guard array.rank == 4 else {
+                throw ThunniniError("\(source): array '\(name)' has shape \(array.shape), expected S x B x T x V")
+            }
+            let shape = [array.shape[0] * array.shape[1], array.shape[2], array.shape[3]]
+            try ArrayChecks.oneHotSequences(Tensor(shape: shape, storage: array.storage), name: name, source: source)
+        } else if name.hasPrefix("params/") || (name.hasPrefix("case/") && name.hasSuffix("/prefix")) {
+            try ArrayChecks.finite(array, name: name, source: source)
+        }
+    }
+}
+
+extension BundleFile {
+    /// Tolerances must be finite and non-negative; the optimizer's settings
+    /// those the original accepts (a negative tolerance or learning rate
+    /// would otherwise surface only as numeric mismatches).
+    func validateNumbers(source: String) throws {
+        func check(_ value: Double, _ key: String, _ ok: (Double) -> Bool, _ rule: String) throws {
+            guard value.isFinite, ok(value) else {
+                throw ThunniniError("\(source): '\(key)' must be \(rule), got \(value)")
+            }
+        }
+        for (key, tolerance) in [("forward", tolerance.forward), ("grad", tolerance.grad), ("after_step", tolerance.after_step)] {
+            try check(tolerance.atol, "tolerance.\(key).atol", { $0 >= 0 }, "finite and >= 0")
+            try check(tolerance.rtol, "tolerance.\(key).rtol", { $0 >= 0 }, "finite and >= 0")
+        }
+        if let optimizer {
+            try check(optimizer.learning_rate, "optimizer.learning_rate", { $0 > 0 }, "finite and > 0")
+            try check(optimizer.max_grad_norm, "optimizer.max_grad_norm", { $0 > 0 }, "finite and > 0")
+            try check(optimizer.adam.b1, "optimizer.adam.b1", { $0 >= 0 && $0 < 1 }, "in [0, 1)")
+            try check(optimizer.adam.b2, "optimizer.adam.b2", { $0 >= 0 && $0 < 1 }, "in [0, 1)")
+            try check(optimizer.adam.eps, "optimizer.adam.eps", { $0 >= 0 }, "finite and >= 0")
+            try check(optimizer.adam.eps_root, "optimizer.adam.eps_root", { $0 >= 0 }, "finite and >= 0")
+        }
     }
 }
 

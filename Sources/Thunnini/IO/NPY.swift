@@ -56,14 +56,13 @@ public enum NPY {
             }
             throw fail("unsupported dtype '\(header.descr)' (expected one of \(NPYDType.supported))")
         }
-        var count = 1
-        for extent in header.shape {
-            let (product, overflow) = count.multipliedReportingOverflow(by: extent)
-            guard !overflow else { throw fail("shape \(header.shape) is too large") }
-            count = product
+        let count: Int, byteCount: Int
+        do {
+            count = try checkedProduct(header.shape, "shape \(header.shape)")
+            byteCount = try checkedProduct([count, dtype.byteWidth], "shape \(header.shape)")
+        } catch let error as ThunniniError {
+            throw fail(error.message)
         }
-        let (byteCount, overflow) = count.multipliedReportingOverflow(by: dtype.byteWidth)
-        guard !overflow else { throw fail("shape \(header.shape) is too large") }
         let available = bytes.count - dataStart
         guard available >= byteCount else {
             throw fail("truncated data: shape \(header.shape) of \(header.descr) needs \(byteCount) bytes, found \(available)")
@@ -80,6 +79,30 @@ public enum NPY {
             storage[index] = value
         }
         return Tensor(shape: header.shape, storage: storage)
+    }
+
+    /// The total size in bytes (header and data) that the `.npy` blob starting
+    /// with `prefix` declares, once `prefix` holds the whole header; nil while
+    /// it does not (or when the header is malformed: `decode` reports that).
+    /// Lets a reader stop inflating an archive entry at the declared size.
+    static func declaredSize(prefix: Data) -> Int? {
+        let bytes = [UInt8](prefix.prefix(12))
+        guard bytes.count >= 10, Array(bytes[0..<6]) == magic else { return nil }
+        let headerLength: Int, headerStart: Int
+        switch (bytes[6], bytes[7]) {
+        case (1, 0): headerLength = Int(bytes[8]) | Int(bytes[9]) << 8; headerStart = 10
+        case (2, 0):
+            guard bytes.count >= 12 else { return nil }
+            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+            headerStart = 12
+        default: return nil
+        }
+        let dataStart = headerStart + headerLength
+        guard prefix.count >= dataStart,
+              let text = String(bytes: prefix[prefix.startIndex + headerStart..<prefix.startIndex + dataStart], encoding: .ascii),
+              let header = try? NPYHeader.parse(text), let dtype = NPYDType(descr: header.descr),
+              let count = try? checkedProduct(header.shape + [dtype.byteWidth], "") else { return nil }
+        return count > Int.max - dataStart ? Int.max : dataStart + count
     }
 
     /// Encodes a tensor as a version 1.0 `.npy` blob of little-endian float64 (`<f8`).

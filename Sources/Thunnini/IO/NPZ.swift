@@ -26,8 +26,14 @@ public enum NPZ {
 
     /// Reads every array of an in-memory archive; `source` names it in errors.
     public static func read(_ data: Data, source: String) throws -> [String: Tensor] {
-        guard let declaredEntries = declaredEntryCount(data) else {
+        guard let record = endOfCentralDirectory(data) else {
             throw ThunniniError("\(source): not a zip archive or truncated (no end-of-central-directory record)")
+        }
+        let declaredEntries = record.entries
+        // ZIPFoundation's in-memory reader traps (instead of throwing) on an
+        // offset past the end of the data: check every offset first.
+        if let problem = boundsProblem(data, record) {
+            throw ThunniniError("\(source): corrupt zip archive (\(problem))")
         }
         let archive: Archive
         do {
@@ -48,10 +54,25 @@ public enum NPZ {
             guard arrays[name] == nil else {
                 throw ThunniniError("\(source): array '\(name)' appears twice")
             }
+            // Inflate no more than the zip directory and the .npy header declare,
+            // and nothing above the memory budget (a small archive can inflate to gigabytes).
+            let declaredSize = Int(clamping: entry.uncompressedSize)
+            guard Double(declaredSize) * 3 <= Double(MemoryBudget.bytes) else {
+                throw ThunniniError("\(source): array '\(name)' declares \(MemoryBudget.describe(Double(declaredSize))), above the memory budget of \(MemoryBudget.describe(Double(MemoryBudget.bytes))) (--max-memory)")
+            }
             var blob = Data()
+            var headerSize: Int? = nil
             let checksum: CRC32
             do {
-                checksum = try archive.extract(entry) { chunk in blob.append(chunk) }
+                checksum = try archive.extract(entry) { chunk in
+                    blob.append(chunk)
+                    if headerSize == nil { headerSize = NPY.declaredSize(prefix: blob) }
+                    if blob.count > declaredSize || blob.count - (1 << 16) > (headerSize ?? Int.max) {
+                        throw InflationLimit()
+                    }
+                }
+            } catch is InflationLimit {
+                throw ThunniniError("\(source): entry '\(path)' inflates beyond its declared size")
             } catch {
                 throw ThunniniError("\(source): entry '\(path)' is corrupt (\(error))")
             }
@@ -118,20 +139,87 @@ public enum NPZ {
         return data
     }
 
+    private struct InflationLimit: Error {}
+
+    /// The fields of the end-of-central-directory record that locate the entries.
+    struct EndRecord {
+        /// Offset of the record itself.
+        var start: Int
+        var entries: Int
+        var directorySize: Int
+        var directoryOffset: Int
+    }
+
     /// The entry count of the end-of-central-directory record, or nil if there is none.
     static func declaredEntryCount(_ data: Data) -> Int? {
+        endOfCentralDirectory(data)?.entries
+    }
+
+    /// Why the archive's directory, local headers or entry data do not lie
+    /// within the file, or nil when they all do. Zip64 records (archives of
+    /// more than 65535 arrays or 4 GB, which numpy writes only then) are
+    /// refused rather than followed.
+    static func boundsProblem(_ data: Data, _ record: EndRecord) -> String? {
+        let bytes = [UInt8](data)
+        func u16(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 }
+        func u32(_ at: Int) -> Int { u16(at) | u16(at + 2) << 16 }
+        // ZIPFoundation follows a zip64 locator (just before the end record) whatever the end record says.
+        let hasZip64Locator = record.start >= 20 && u32(record.start - 20) == 0x0706_4B50
+        if hasZip64Locator || record.entries == 0xFFFF || record.directorySize == 0xFFFF_FFFF || record.directoryOffset == 0xFFFF_FFFF {
+            return "zip64 archives are not supported"
+        }
+        guard record.directoryOffset + record.directorySize <= record.start else {
+            return "the central directory at \(record.directoryOffset), \(record.directorySize) bytes, lies beyond its end record at \(record.start)"
+        }
+        var position = record.directoryOffset
+        for entry in 0..<record.entries {
+            guard position + 46 <= record.start, u32(position) == 0x0201_4B50 else {
+                return "central directory entry \(entry) is missing or truncated"
+            }
+            let flags = u16(position + 8), method = u16(position + 10)
+            let compressedSize = u32(position + 20), uncompressedSize = u32(position + 24)
+            let localOffset = u32(position + 42)
+            guard compressedSize != 0xFFFF_FFFF, uncompressedSize != 0xFFFF_FFFF, localOffset != 0xFFFF_FFFF else {
+                return "zip64 entries are not supported"
+            }
+            position += 46 + u16(position + 28) + u16(position + 30) + u16(position + 32)
+            guard position <= record.start else { return "central directory entry \(entry) is truncated" }
+            guard localOffset + 30 <= record.directoryOffset, u32(localOffset) == 0x0403_4B50 else {
+                return "the local header of entry \(entry) at \(localOffset) is missing"
+            }
+            let dataStart = localOffset + 30 + u16(localOffset + 26) + u16(localOffset + 28)
+            // ZIPFoundation reads a stored entry by its uncompressed size (and by either header's method).
+            let stored = method == 0 || u16(localOffset + 8) == 0
+            let dataSize = stored ? max(compressedSize, uncompressedSize) : compressedSize
+            guard dataStart + dataSize <= record.directoryOffset else {
+                return "the data of entry \(entry) (\(dataSize) bytes at \(dataStart)) runs past the central directory"
+            }
+            // With general-purpose bit 3 a data descriptor (at most 16 bytes) follows the data.
+            if flags & 0x8 != 0, dataStart + (method == 0 ? uncompressedSize : compressedSize) + 16 > record.start {
+                return "the data descriptor of entry \(entry) lies past the end of the archive"
+            }
+        }
+        return nil
+    }
+
+    /// The end-of-central-directory record, or nil if there is none.
+    static func endOfCentralDirectory(_ data: Data) -> EndRecord? {
         let bytes = [UInt8](data)
         let recordLength = 22
         guard bytes.count >= recordLength else { return nil }
-        // The record sits at the end, followed by a comment of at most 65535 bytes.
-        let earliest = max(0, bytes.count - recordLength - 0xFFFF)
+        // The record sits at the end, followed by its comment. ZIPFoundation
+        // takes the last signature in the file, so this reader takes the same
+        // one and refuses it unless its comment ends the file exactly.
         var start = bytes.count - recordLength
-        while start >= earliest {
+        while start >= 0 {
             if bytes[start] == 0x50, bytes[start + 1] == 0x4B, bytes[start + 2] == 0x05, bytes[start + 3] == 0x06 {
                 let commentLength = Int(bytes[start + 20]) | Int(bytes[start + 21]) << 8
-                if start + recordLength + commentLength == bytes.count {
-                    return Int(bytes[start + 10]) | Int(bytes[start + 11]) << 8
+                guard start + recordLength + commentLength == bytes.count else { return nil }
+                func word(_ at: Int) -> Int {
+                    Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24
                 }
+                return EndRecord(start: start, entries: Int(bytes[start + 10]) | Int(bytes[start + 11]) << 8,
+                                 directorySize: word(start + 12), directoryOffset: word(start + 16))
             }
             start -= 1
         }

@@ -89,6 +89,9 @@ extension ParameterTree {
             throw ThunniniError("\(url.path): array '\(stray)' is not a parameter (names must start with 'params/')")
         }
         guard !arrays.isEmpty else { throw ThunniniError("\(url.path): no parameters in the archive") }
+        for name in arrays.keys.sorted() {
+            try ArrayChecks.finite(arrays[name]!, name: name, source: url.path)
+        }
         return ParameterTree(arrays)
     }
 

@@ -35,20 +35,45 @@ public final class AtomicOutputDirectory {
         self.overwrite = overwrite
         self.staging = destination.deletingLastPathComponent()
             .appendingPathComponent("\(destination.lastPathComponent).partial-\(getpid())")
+        try Self.checkUsable(destination: destination, overwrite: overwrite)
+        Self.removeStaleStagingDirectories(of: destination)
+        let staging = staging
+        try InterruptCleanup.whileWriting {
+            try? FileManager.default.removeItem(at: staging)
+            do {
+                try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: false)
+            } catch {
+                throw ThunniniError("\(staging.path): cannot create the staging directory (\(error.localizedDescription))")
+            }
+            InterruptCleanup.track(staging.path, true)
+        }
+    }
+
+    /// Throws the error `init` would throw for `destination` (an empty path,
+    /// a missing parent directory, a file, or a non-empty directory without
+    /// `overwrite`), without creating anything: commands call it before they
+    /// compute, so that an unusable output path is refused first.
+    public static func checkUsable(destination: URL, overwrite: Bool) throws {
+        guard !destination.path.isEmpty, destination.lastPathComponent != "/" else {
+            throw ThunniniError("the output path is empty or the root directory")
+        }
+        let destination = destination.standardizedFileURL
         let parent = destination.deletingLastPathComponent()
         var parentIsDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: parent.path, isDirectory: &parentIsDirectory),
               parentIsDirectory.boolValue else {
             throw ThunniniError("\(destination.path): parent directory \(parent.path) does not exist")
         }
-        try checkDestination()
-        Self.removeStaleStagingDirectories(of: destination)
-        try? FileManager.default.removeItem(at: staging)
-        do {
-            try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: false)
-        } catch {
-            throw ThunniniError("\(staging.path): cannot create the staging directory (\(error.localizedDescription))")
+        guard destination.lastPathComponent.utf8.count + ".partial-4294967295".utf8.count <= 255 else {
+            throw ThunniniError("\(destination.path): the directory name is too long (its staging name must fit 255 bytes)")
         }
+        try checkDestination(destination, overwrite: overwrite)
+    }
+
+    /// Seconds to wait before the final rename, from THUNNINI_TEST_PAUSE_BEFORE_COMMIT:
+    /// only for the test that interrupts a command while its output is staged.
+    private static var pauseBeforeCommit: UInt32 {
+        UInt32(ProcessInfo.processInfo.environment["THUNNINI_TEST_PAUSE_BEFORE_COMMIT"] ?? "") ?? 0
     }
 
     deinit {
@@ -82,11 +107,13 @@ public final class AtomicOutputDirectory {
     /// intermediate directories; an existing file there is replaced.
     public func write(data: Data, to relativePath: String) throws {
         let url = try stagedURL(relativePath)
-        do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try data.write(to: url)
-        } catch {
-            throw ThunniniError("\(url.path): cannot write (\(error.localizedDescription))")
+        try InterruptCleanup.whileWriting {
+            do {
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try data.write(to: url)
+            } catch {
+                throw ThunniniError("\(url.path): cannot write (\(error.localizedDescription))")
+            }
         }
     }
 
@@ -112,10 +139,15 @@ public final class AtomicOutputDirectory {
         guard state == .open else {
             throw ThunniniError("\(destination.path): cannot commit: the output is already \(state == .committed ? "committed" : "abandoned")")
         }
-        try checkDestination()
+        if Self.pauseBeforeCommit > 0 { sleep(Self.pauseBeforeCommit) }
+        try InterruptCleanup.whileWriting { try commitNow() }
+    }
+
+    private func commitNow() throws {
+        try Self.checkDestination(destination, overwrite: overwrite)
         let fileManager = FileManager.default
         var aside: URL?
-        if fileManager.fileExists(atPath: destination.path), !(try isEmptyDirectory(destination)) {
+        if fileManager.fileExists(atPath: destination.path), !(try Self.isEmptyDirectory(destination)) {
             // `overwrite` is true here (checkDestination refused otherwise).
             let old = destination.deletingLastPathComponent()
                 .appendingPathComponent("\(destination.lastPathComponent).old-\(getpid())")
@@ -131,6 +163,7 @@ public final class AtomicOutputDirectory {
             throw error
         }
         state = .committed
+        InterruptCleanup.track(staging.path, false)
         if let aside { try? fileManager.removeItem(at: aside) }
     }
 
@@ -138,25 +171,28 @@ public final class AtomicOutputDirectory {
     public func abandon() {
         guard state == .open else { return }
         state = .abandoned
-        try? FileManager.default.removeItem(at: staging)
+        InterruptCleanup.whileWriting {
+            try? FileManager.default.removeItem(at: staging)
+            InterruptCleanup.track(staging.path, false)
+        }
     }
 
     // MARK: - Helpers
 
     /// Throws unless the destination is absent, an empty directory, or
     /// (with `overwrite`) any directory.
-    private func checkDestination() throws {
+    private static func checkDestination(_ destination: URL, overwrite: Bool) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: destination.path, isDirectory: &isDirectory) else { return }
         guard isDirectory.boolValue else {
             throw ThunniniError("\(destination.path): exists and is not a directory; refusing to replace it")
         }
-        if !overwrite, !(try isEmptyDirectory(destination)) {
+        if !overwrite, !(try Self.isEmptyDirectory(destination)) {
             throw ThunniniError("\(destination.path): already exists and is not empty; choose another directory or overwrite it explicitly")
         }
     }
 
-    private func isEmptyDirectory(_ url: URL) throws -> Bool {
+    private static func isEmptyDirectory(_ url: URL) throws -> Bool {
         do {
             return try FileManager.default.contentsOfDirectory(atPath: url.path).isEmpty
         } catch {

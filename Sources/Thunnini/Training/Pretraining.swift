@@ -31,9 +31,14 @@ public enum Pretraining {
                                     hyperparameters: .init(learningRate: config.learningRate, maxGradNorm: config.maxGradNorm),
                                     parameters: parameters, prefix: nil)
         var noPrefix: Tensor? = nil
-        let curves = try update.run(steps: config.numTrainingSteps, generator: generator,
+        let curves: (losses: [Double], gradientNorms: [Double])
+        do {
+            curves = try update.run(steps: config.numTrainingSteps, generator: generator,
                                     dataKey: RandomKey(seed: UInt64(bitPattern: Int64(config.dataGenSeed))).split().0,
                                     parameters: &parameters, prefix: &noPrefix, onStep: onStep)
+        } catch let error as ThunniniError {
+            throw ThunniniError("pretraining (full_parameters), \(error.message)")
+        }
         return Result(parameters: parameters, losses: curves.losses, gradientNorms: curves.gradientNorms)
     }
 

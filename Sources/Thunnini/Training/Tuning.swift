@@ -57,6 +57,9 @@ public enum Tuning {
         try Pretraining.checkVocabulary(generator, predictor)
 
         var prefix: Tensor? = nil
+        if given != nil, !method.isPrefixMethod {
+            throw ThunniniError("an initial prefix was given, but tuning_method '\(method.rawValue)' tunes weights, not a prefix")
+        }
         if let prefixType = method.prefixType {
             let width = prefixType == .embedding ? predictor.config.embeddingDimensionality : predictor.config.tokenDimensionality
             if let given {
@@ -75,9 +78,14 @@ public enum Tuning {
         var update = try UpdateStep(predictor: predictor, method: method,
                                     hyperparameters: .init(learningRate: config.learningRate, maxGradNorm: config.maxGradNorm),
                                     parameters: parameters, prefix: prefix)
-        let curves = try update.run(steps: config.numTuningSteps + 1, generator: generator,
+        let curves: (losses: [Double], gradientNorms: [Double])
+        do {
+            curves = try update.run(steps: config.numTuningSteps + 1, generator: generator,
                                     dataKey: RandomKey(seed: UInt64(bitPattern: Int64(overrideDataGenSeed ?? config.dataGenSeed))),
                                     parameters: &parameters, prefix: &prefix, onStep: onStep)
+        } catch let error as ThunniniError {
+            throw ThunniniError("tuning (\(method.rawValue)), \(error.message)")
+        }
         return Result(parameters: parameters, prefix: prefix, initialPrefix: startPrefix, losses: curves.losses, gradientNorms: curves.gradientNorms)
     }
 }

@@ -112,10 +112,28 @@ public struct UpdateStep: Sendable {
             let (next, batchKey) = key.split()
             key = next
             let report = try self.step(parameters: &parameters, prefix: &prefix, sequences: generator.generate(key: batchKey).sequences)
+            try Self.checkFinite(report, step: step + 1, learningRate: optimizer.hyperparameters.learningRate)
+            // A non-finite prefix would be refused by the next forward pass as bad input; name the update instead.
+            if let prefix, let bad = prefix.storage.first(where: { !$0.isFinite }) {
+                throw ThunniniError("step \(step + 1): the update made the prefix non-finite (\(bad)); learning_rate \(optimizer.hyperparameters.learningRate) is likely too large; nothing was written")
+            }
             losses.append(report.loss)
             norms.append(report.gradientNorm)
             onStep?(step + 1, report.loss)
         }
         return (losses, norms)
+    }
+
+    /// Stops a run whose loss or gradient norm is NaN or infinite: every later
+    /// step would only propagate it into NaN parameters and curves. At step 1
+    /// nothing has been updated yet, so the starting point is at fault;
+    /// later, the updates diverged, most often from a too large learning rate.
+    static func checkFinite(_ report: Report, step: Int, learningRate: Double) throws {
+        guard !report.loss.isFinite || !report.gradientNorm.isFinite else { return }
+        let what = "loss \(report.loss), global gradient norm \(report.gradientNorm)"
+        let cause = step == 1
+            ? "the starting parameters or prefix give a non-finite loss"
+            : "the updates diverged; learning_rate \(learningRate) is likely too large"
+        throw ThunniniError("step \(step): non-finite \(what) (\(cause)); nothing was written")
     }
 }

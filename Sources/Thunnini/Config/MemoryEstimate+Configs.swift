@@ -1,0 +1,136 @@
+/// Memory estimates from configs, before anything is allocated from them.
+///
+/// The counts follow the layers' caches loosely but from above: each torso
+/// layer keeps a few activations of its width per token for the backward
+/// pass, attention keeps its H x L x L probabilities, the optimizer keeps
+/// gradients and two Adam moments per parameter. What matters is the order
+/// of magnitude: a `batch_size` of 2^62 or an `embedding_dimensionality` of
+/// 10^9 is refused in one line instead of aborting in an allocation.
+extension MemoryEstimate {
+    /// Bytes of one Double.
+    static let word = 8.0
+
+    /// Parameters of the predictor (embedding, torso, unembedding).
+    public static func parameterCount(_ predictor: PredictorConfig, _ torso: TorsoConfig) -> Double {
+        let v = Double(predictor.tokenDimensionality), e = Double(predictor.embeddingDimensionality)
+        var count = v * e + e
+        var width = e
+        switch torso {
+        case .linear(let c):
+            for h in c.hiddenSizes.map(Double.init) { count += width * h + h; width = h }
+        case .lstm(let c):
+            for h in c.hiddenSizes.map(Double.init) { count += 4 * h * (width + h) + 4 * h; width = h }
+        case .transformer(let c):
+            let rank = c.useLoRA ? Double(c.reducedRank) : 0
+            for h in c.hiddenSizes.map(Double.init) {
+                let mlp = h * Double(c.wideningFactor)
+                count += 4 * (e * e + e) + 4 * (2 * e * rank + e) + 2 * e + 2 * e * mlp + mlp + e + 6 * e
+            }
+        }
+        return count + width * v + v
+    }
+
+    /// Doubles kept per token of the whole input (BOS, prefix, sequence) by
+    /// a forward pass for its backward pass, `length` being that whole input.
+    static func activationsPerToken(_ predictor: PredictorConfig, _ torso: TorsoConfig, length: Double) -> Double {
+        let v = Double(predictor.tokenDimensionality), e = Double(predictor.embeddingDimensionality)
+        var count = 2 * v + 2 * e + 4 * v
+        switch torso {
+        case .linear(let c):
+            count += c.hiddenSizes.reduce(0.0) { $0 + 2 * Double($1) }
+        case .lstm(let c):
+            // Gates (4h), cell and hidden state, tanh of the cell.
+            count += c.hiddenSizes.reduce(0.0) { $0 + 8 * Double($1) }
+        case .transformer(let c):
+            // q, k, v, merged heads, residuals and LayerNorm caches (~10 E), the
+            // MLP's hidden layer before and after GELU (2 H w), and the H x L
+            // attention probabilities of each query.
+            for h in c.hiddenSizes.map(Double.init) {
+                count += 10 * e + 2 * h * Double(c.wideningFactor) + Double(c.numAttentionHeads) * length
+            }
+        }
+        return count
+    }
+
+    /// Keeps the parameters, their gradients, Adam's two moments and a copy
+    /// of the starting parameters.
+    public mutating func keepPredictor(_ predictor: PredictorConfig, _ torso: TorsoConfig,
+                                       keys: String = "predictor_config, torso_config") {
+        keep("the parameters and optimizer state (\(keys))",
+             bytes: 5 * Self.word * Self.parameterCount(predictor, torso))
+    }
+
+    /// A forward (and, if `backward`, backward) pass over `batch` sequences of
+    /// `length` tokens with a prefix of `prefix` rows; `keys` names the
+    /// input keys that size it in the error message.
+    public mutating func phasePass(_ predictor: PredictorConfig, _ torso: TorsoConfig, batch: Int, length: Int,
+                                   prefix: Int = 0, backward: Bool, keys: String) {
+        let total = Double(length) + Double(prefix) + 1
+        let activations = Double(batch) * total * Self.activationsPerToken(predictor, torso, length: total)
+        let sequences = 2 * Double(batch) * Double(length) * Double(predictor.tokenDimensionality)
+        let widths = "embedding_dimensionality \(predictor.embeddingDimensionality), hidden_sizes \(torso.hiddenSizes)"
+        phase("the \(backward ? "training" : "evaluation") batch (\(keys); \(widths))",
+              bytes: Self.word * ((backward ? 2 : 1) * activations + sequences))
+    }
+
+    /// Keeps `copies` arrays of `batch` x `length` x `vocab` Doubles (drawn
+    /// sequences, ground truth, Bayes predictions).
+    public mutating func keepSequences(batch: Int, length: Int, vocab: Int, copies: Int, keys: String) {
+        keep("the sequences of \(keys)", bytes: Self.word * Double(copies) * Double(batch) * Double(length) * Double(vocab))
+    }
+}
+
+extension DataGeneratorConfig {
+    /// `path batch_size B x sequence_length T x vocab_size V` for messages.
+    public func sizeKeys(_ path: String) -> String {
+        let prefix = path.isEmpty || path.hasSuffix(": ") ? path : "\(path)."
+        let inner = prefix.hasSuffix(": ") ? "" : prefix
+        return "\(prefix)batch_size \(batchSize) x \(inner)sequence_length \(sequenceLength) x \(inner)vocab_size \(vocabSize)"
+    }
+}
+
+extension ExperimentSpec {
+    /// What `ExperimentRunner.run()` will allocate at its peak (see `MemoryEstimate`).
+    public func memoryEstimate() -> MemoryEstimate {
+        var estimate = MemoryEstimate()
+        let p = predictorConfig, t = torsoConfig
+        estimate.keepPredictor(p, t)
+        if let pretraining {
+            let data = pretraining.dataConfig
+            estimate.phasePass(p, t, batch: data.batchSize, length: data.sequenceLength, backward: true,
+                               keys: data.sizeKeys("pretraining.data_config"))
+        }
+        var longestPrefix = 0
+        for named in tuningConfigs {
+            let prefix = named.config.tuningMethod.isPrefixMethod ? max(0, named.config.prefixLength ?? 0) : 0
+            longestPrefix = max(longestPrefix, prefix)
+            estimate.phasePass(p, t, batch: tuningDataConfig.batchSize, length: tuningDataConfig.sequenceLength,
+                               prefix: prefix, backward: true,
+                               keys: tuningDataConfig.sizeKeys("tuning_data_config") + " with tuning_configs[\(named.name)].config.prefix_length \(prefix)")
+            // Every repetition keeps its tuned prefix or parameters.
+            let kept = named.config.tuningMethod.isPrefixMethod
+                ? Double(2 * prefix) * Double(max(p.embeddingDimensionality, p.tokenDimensionality))
+                : MemoryEstimate.parameterCount(p, t)
+            estimate.keep("the results of tuning_configs[\(named.name)] (num_tuning_repetitions \(named.config.numTuningRepetitions))",
+                          bytes: MemoryEstimate.word * Double(named.config.numTuningRepetitions) * kept)
+        }
+        if let hardPrefix {
+            let data = tuningDataConfig
+            estimate.keepSequences(batch: hardPrefix.numSequences, length: data.sequenceLength, vocab: data.vocabSize, copies: 2,
+                                   keys: "hard_prefix.num_sequences \(hardPrefix.numSequences) x tuning_data_config.sequence_length \(data.sequenceLength)")
+            longestPrefix = max(longestPrefix, hardPrefix.prefixLength)
+            let batch = evalBatchSize >= 1 ? min(evalBatchSize, hardPrefix.numSequences) : hardPrefix.numSequences
+            estimate.phasePass(p, t, batch: batch, length: data.sequenceLength, prefix: hardPrefix.prefixLength, backward: false,
+                               keys: "hard_prefix.num_sequences \(hardPrefix.numSequences) (eval_batch_size \(evalBatchSize)) x hard_prefix.prefix_length \(hardPrefix.prefixLength)")
+        }
+        for named in evalDataConfigs {
+            let data = named.config
+            estimate.keepSequences(batch: data.batchSize, length: data.sequenceLength, vocab: data.vocabSize, copies: 3,
+                                   keys: data.sizeKeys("eval_data_configs[\(named.name)].config"))
+            let batch = evalBatchSize >= 1 ? min(evalBatchSize, data.batchSize) : data.batchSize
+            estimate.phasePass(p, t, batch: batch, length: data.sequenceLength, prefix: longestPrefix, backward: false,
+                               keys: "eval_data_configs[\(named.name)].config (eval_batch_size \(evalBatchSize))")
+        }
+        return estimate
+    }
+}
