@@ -5,6 +5,7 @@ let package = Package(
     name: "thunnini-ref",
     products: [
         .library(name: "Thunnini", targets: ["Thunnini"]),
+        .library(name: "ThunniniReport", targets: ["ThunniniReport"]),
         .executable(name: "thunnini-ref", targets: ["thunnini-ref"]),
     ],
     dependencies: [
@@ -32,10 +33,17 @@ let package = Package(
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
+        // The static markdown + SVG report (`thunnini-ref report`); depends on the engine, never the reverse.
+        .target(
+            name: "ThunniniReport",
+            dependencies: ["Thunnini"],
+            resources: [.copy("DefaultExperiments")]
+        ),
         .executableTarget(
             name: "thunnini-ref",
             dependencies: [
                 "Thunnini",
+                "ThunniniReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -43,6 +51,10 @@ let package = Package(
             name: "ThunniniTests",
             dependencies: ["Thunnini"],
             resources: []
+        ),
+        .testTarget(
+            name: "ThunniniReportTests",
+            dependencies: ["Thunnini", "ThunniniReport"]
         ),
     ],
     swiftLanguageModes: [.v5]
