@@ -204,13 +204,15 @@ public struct Figure {
 
     func drawXY(_ p: XYPanel, into doc: inout SVGDocument, x: Double, y: Double) {
         let rightMargin = p.colorBar == nil ? 16.0 : 78.0
-        let plotX = x + 66, plotY = y + 26
-        let plotW = panelWidth - 66 - rightMargin, plotH = panelHeight - 26 - 52
+        let hasMarkers = p.items.contains { if case .verticalMarker = $0 { true } else { false } }
+        let topMargin = hasMarkers ? 38.0 : 26.0
+        let plotX = x + 66, plotY = y + topMargin
+        let plotW = panelWidth - 66 - rightMargin, plotH = panelHeight - topMargin - 52
         let xa = Self.axis(p.dataExtent(x: true), fixed: p.xRange, scale: p.xScale, pad: false)
         let ya = Self.axis(p.dataExtent(x: false), fixed: p.yRange, scale: p.yScale, pad: true)
         let mx = AxisMap(low: xa.low, high: xa.high, pixelLow: plotX, pixelHigh: plotX + plotW, scale: p.xScale)
         let my = AxisMap(low: ya.low, high: ya.high, pixelLow: plotY + plotH, pixelHigh: plotY, scale: p.yScale)
-        doc.text(p.title, x: plotX + plotW / 2, y: y + 17, size: 13, anchor: "middle", bold: true)
+        doc.text(p.title, x: plotX + plotW / 2, y: y + 16, size: 13, anchor: "middle", bold: true)
         for t in ya.ticks {
             doc.line(plotX, my(t), plotX + plotW, my(t), .init(color: Self.gridColor, width: 1))
             doc.text(NiceTicks.label(t, decimals: ya.decimals), x: plotX - 6, y: my(t) + 4, size: 11, anchor: "end")
@@ -243,9 +245,9 @@ public struct Figure {
         var lastLabelX = -Double.infinity, row = 0
         for case .verticalMarker(let v, let label, let color) in p.items {
             let px = mx(v)
-            row = px - lastLabelX < 44 ? row + 1 : 0
+            row = px - lastLabelX < 44 ? 1 - row : 0
             lastLabelX = px
-            doc.text(label, x: px, y: plotY - 3 - Double(row) * 0, size: 10, anchor: row % 2 == 0 ? "end" : "start", color: color)
+            doc.text(label, x: px, y: plotY - 3 - Double(row) * 0, size: 10, anchor: row == 0 ? "end" : "start", color: color)
         }
         if let bar = p.colorBar { drawColorBar(bar, into: &doc, x: plotX + plotW + 14, y: plotY, height: plotH) }
     }
@@ -288,12 +290,16 @@ public struct Figure {
             }
             var position = 0.0
             let labelSize = min(11, max(6, slot * 0.8))
+            let anyHighlighted = bars.contains { $0.highlighted }
             for group in p.groups {
                 for bar in group.bars {
                     let top = plotY + position * slot + slot * 0.12
                     let h = slot * 0.76
                     doc.rect(x: min(m(0), m(bar.value)), y: top, width: abs(m(bar.value) - m(0)), height: h, fill: bar.color,
-                             stroke: bar.highlighted ? .init(color: "#000000", width: 2) : nil)
+                             opacity: anyHighlighted && !bar.highlighted ? 0.45 : 1)
+                    if bar.highlighted {
+                        doc.text("chosen", x: max(m(0), m(bar.value)) + 4, y: top + h / 2 + labelSize * 0.35, size: labelSize, bold: true)
+                    }
                     doc.text(bar.label, x: plotX - 4, y: top + h / 2 + labelSize * 0.35, size: labelSize, anchor: "end",
                              bold: bar.highlighted, monospace: p.monospaceLabels)
                     position += 1

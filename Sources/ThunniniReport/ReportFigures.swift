@@ -175,7 +175,7 @@ struct ExperimentFigures {
                     let q = at.cumulativeRegret
                     return BarPanel.Bar(label: method, value: q[1], whisker: q[0]...q[2], color: Palette.color(of: method, in: spec))
                 }
-                if !bars.isEmpty { groups.append((group.rawValue, bars)) }
+                if !bars.isEmpty { groups.append((group == .prefix ? "prefix" : group == .weights ? "weights" : "baselines", bars)) }
             }
             panels.append(.bars(BarPanel(title: "\(mark.label) = \(mark.n)", valueLabel: "cumulative regret [nats]", groups: groups)))
         }
@@ -220,7 +220,8 @@ struct ExperimentFigures {
         let (n, length) = (fit.shape[0], fit.shape[1])
         var xs: [Double] = [], ys: [Double] = [], steps: [Double] = [], probabilities: [Double] = []
         let v = d.fitGroundTruthLogProbs.shape[2]
-        for b in 0..<n {
+        // Every other sequence is drawn (the fit uses all): 5000 points per panel would make the file large.
+        for b in stride(from: 0, to: n, by: 2) {
             for t in 0..<length {
                 xs.append(fit.storage[(b * length + t) * 2])
                 ys.append(fit.storage[(b * length + t) * 2 + 1])
@@ -239,8 +240,11 @@ struct ExperimentFigures {
                         colorBar: ColorBar(label: "P(token 1)", map: .blueOrange, low: 0, high: 1))),
         ], columns: 2, panelWidth: 450, panelHeight: 360)
         var figures = [RenderedFigure(fileName: prefix + "dynamics-pca.svg", svg: fitFigure.render(),
-                                      caption: "Internal states of the pretrained network (\(InternalStates.stateNames(of: spec.torsoConfig).joined(separator: ", ")), layers concatenated) on \(n) x \(length) sequences of the pretraining source, projected on the first two whitened principal components, coloured by step and by the ground-truth probability of token 1.")]
-        let background = PlotItem.scatter(xs: xs, ys: ys, colors: Array(repeating: "#d0d0d0", count: xs.count), radius: 1.2, opacity: 0.5)
+                                      caption: "Internal states of the pretrained network (\(InternalStates.stateNames(of: spec.torsoConfig).joined(separator: ", ")), layers concatenated) on \(n) sequences of length \(length) from the pretraining source (every other sequence drawn), projected on the first two whitened principal components, coloured by step and by the ground-truth probability of token 1.")]
+        // Every 10th pretraining state (every 5th drawn one) as a grey backdrop (all of them would make each file megabytes).
+        let backdrop = Array(stride(from: 0, to: xs.count, by: 5))
+        let background = PlotItem.scatter(xs: backdrop.map { xs[$0] }, ys: backdrop.map { ys[$0] },
+                                          colors: Array(repeating: "#d0d0d0", count: backdrop.count), radius: 1.4, opacity: 0.6)
         for source in spec.evalDataConfigs {
             let trajectories = d.trajectories.filter { $0.source == source.name }
             guard !trajectories.isEmpty else { continue }
@@ -291,8 +295,8 @@ struct ExperimentFigures {
             let steps = (0..<length).map { Double($0 + 1) }
             var items: [PlotItem] = []
             let tokens = (0..<length).map { t in sequences.storage[(b * length + t) * v + 1] }
-            items.append(.scatter(xs: steps, ys: tokens.map { $0 > 0.5 ? 1.0 : 0.0 }, colors: Array(repeating: "#9a9a9a", count: length),
-                                  radius: 1.6, opacity: 0.8))
+            items.append(.scatter(xs: steps, ys: tokens.map { $0 > 0.5 ? 1.0 : 0.0 }, colors: Array(repeating: "#7a7a7a", count: length),
+                                  radius: 2.2, opacity: 0.9))
             let truthCurve = (0..<length).map { t in exp(truth.storage[(b * length + t) * v + 1]) }
             for method in methods {
                 let lp = byMethod[method]!
@@ -306,7 +310,7 @@ struct ExperimentFigures {
         }
         var legend = self.legend(methods)
         legend.append(LegendEntry(label: "ground truth", kind: .line(.init(color: "#000000", dash: [2, 3]))))
-        legend.append(LegendEntry(label: "observed token", kind: .point("#9a9a9a")))
+        legend.append(LegendEntry(label: "observed token", kind: .point("#7a7a7a")))
         let figure = Figure(title: "\(spec.name): predictions on \(source.name)", panels: panels, columns: 3,
                             panelWidth: 330, panelHeight: 280, legend: legend)
         return RenderedFigure(fileName: prefix + "examples-\(sourceSlugs[source.name]!).svg", svg: figure.render(),

@@ -86,7 +86,8 @@ public struct SVGDocument {
 
     public mutating func circle(cx: Double, cy: Double, r: Double, fill: String, opacity: Double = 1) {
         guard cx.isFinite && cy.isFinite else { return }
-        var a = "<circle cx=\"\(n(cx))\" cy=\"\(n(cy))\" r=\"\(n(r))\" fill=\"\(SVGDocument.escape(fill))\""
+        // One decimal is a tenth of a pixel: enough for points, and it keeps scatter plots small.
+        var a = "<circle cx=\"\(SVGNumber.format(cx, digits: 1))\" cy=\"\(SVGNumber.format(cy, digits: 1))\" r=\"\(n(r))\" fill=\"\(SVGDocument.escape(fill))\""
         if opacity < 1 { a += " fill-opacity=\"\(SVGNumber.format(opacity, digits: 3))\"" }
         body.append(a + "/>")
     }
