@@ -60,6 +60,8 @@ struct ReportCommand: ParsableCommand {
                 }
             }
             var chapters: [Report.Chapter] = []
+            // Experiments that pretrain the same network share one pretraining (the default's two do).
+            var pretrainedByKey: [String: ExperimentRunner.Pretrained] = [:]
             for (index, input) in loaded.enumerated() {
                 switch input {
                 case .results(let folder):
@@ -67,7 +69,12 @@ struct ReportCommand: ParsableCommand {
                 case .experiment(let spec, let name):
                     if !quiet { ProgressReporter.writeToStandardError("[report] experiment \(index + 1)/\(loaded.count): \(spec.name)\n") }
                     let start = ProgressReporter.monotonicSeconds()
-                    let results = try ExperimentRunner(spec: spec, reportsProgress: !quiet).run()
+                    let runner = try ExperimentRunner(spec: spec, reportsProgress: !quiet)
+                    let key = runner.pretrainingKey
+                    let results = try runner.run(pretrained: key.flatMap { pretrainedByKey[$0] })
+                    if let key, pretrainedByKey[key] == nil, let curves = results.pretraining {
+                        pretrainedByKey[key] = ExperimentRunner.Pretrained(parameters: results.parameters, curves: curves)
+                    }
                     let seconds = ProgressReporter.monotonicSeconds() - start
                     let folder = "results/e\(index + 1)-\(Self.slug(name))/"
                     try results.write(into: output, under: folder)

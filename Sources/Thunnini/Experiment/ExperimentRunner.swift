@@ -21,14 +21,41 @@ public struct ExperimentRunner {
         return (reporter, { step, loss in reporter.update(step: step, loss: loss) })
     }
 
-    /// The whole experiment. Deterministic: the same spec gives the same results.
-    public func run() throws -> ExperimentResults {
+    /// A finished pretraining, to share between experiments that pretrain
+    /// the same predictor in the same way (`pretrainingKey` equal).
+    public struct Pretrained: Sendable {
+        public var parameters: ParameterTree
+        public var curves: ExperimentResults.Curves
+        public init(parameters: ParameterTree, curves: ExperimentResults.Curves) {
+            self.parameters = parameters
+            self.curves = curves
+        }
+    }
+
+    /// Equal for two specs exactly when their pretraining gives the same
+    /// network (same predictor, torso and pretraining configs); nil without pretraining.
+    public var pretrainingKey: String? {
+        guard let pretraining = spec.pretraining else { return nil }
+        let parts = [try? JSONOutput.encode(spec.predictorConfig), try? JSONOutput.encode(spec.torsoConfig),
+                     try? JSONOutput.encode(pretraining)]
+        guard parts.allSatisfy({ $0 != nil }) else { return nil }
+        return parts.map { String(decoding: $0!, as: UTF8.self) }.joined(separator: "\n")
+    }
+
+    /// The whole experiment. Deterministic: the same spec gives the same
+    /// results. `pretrained`, when given, must come from an experiment with
+    /// the same `pretrainingKey` (it is what this one's pretraining would
+    /// compute, so the results are the same, without the cost).
+    public func run(pretrained: Pretrained? = nil) throws -> ExperimentResults {
         let predictor = try Predictor(config: spec.predictorConfig, torsoConfig: spec.torsoConfig)
         var results = ExperimentResults(spec: spec)
 
         // Pretraining (or a fresh initialisation).
         let parameters: ParameterTree
-        if let pretraining = spec.pretraining {
+        if let pretrained, spec.pretraining != nil {
+            parameters = pretrained.parameters
+            results.pretraining = pretrained.curves
+        } else if let pretraining = spec.pretraining {
             let (reporter, onStep) = progress("pretrain", total: pretraining.trainingConfig.numTrainingSteps)
             let trained = try Pretraining.train(predictor: predictor, data: pretraining.dataConfig,
                                                 config: pretraining.trainingConfig, onStep: onStep)
