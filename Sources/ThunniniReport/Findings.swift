@@ -48,25 +48,25 @@ enum Findings {
         if let full = byMethod(.fullParameters), let fullValue = median[full], !prefixMethods.isEmpty {
             let best = prefixMethods.min { median[$0]! < median[$1]! }!
             findings.append(Finding(
-                statement: "Full weight tuning \(full) (\(f(fullValue)) nats) beats every prefix method \(where_); the best prefix method is \(best) (\(f(median[best]!)))",
+                statement: "Full weight tuning \(full) (\(f(fullValue)) nats) beats every prefix method \(where_); the best prefix method is \(best) (\(f(median[best]!))).",
                 holds: fullValue < median[best]!))
             if let bayes = median[Baseline.targetBayes.rawValue] {
                 let prefixGap = median[best]! - bayes, fullGap = fullValue - bayes
                 findings.append(Finding(
-                    statement: "Every prefix method stays above TargetBayes by at least \(f(prefixGap)) nats while \(full) is within \(f(fullGap)) nats \(where_): prefix tuning does not reach the Bayes-optimal predictor of the target, weight tuning comes closer",
+                    statement: "Every prefix method stays above TargetBayes by at least \(f(prefixGap)) nats while \(full) is within \(f(fullGap)) nats \(where_): prefix tuning does not reach the Bayes-optimal predictor of the target, weight tuning comes closer.",
                     holds: prefixGap > fullGap))
             }
         }
         if case .categorical = target.config, let soft = byMethod(.prefixSoft), let softValue = median[soft],
            let bayes = median[Baseline.targetBayes.rawValue], let none = median[Baseline.noTuning.rawValue] {
             findings.append(Finding(
-                statement: "On a single-coin target, \(soft) reaches within \(f(softValue - bayes)) nats of TargetBayes, closing \(f(100 * (none - softValue) / max(none - bayes, 1e-12)))% of NoTuning's gap (holds when more than half)",
+                statement: "On a single-coin target, \(soft) reaches within \(f(softValue - bayes)) nats of TargetBayes, closing \(SVGNumber.format(100 * (none - softValue) / max(none - bayes, 1e-12), digits: 1))% of NoTuning's gap (holds when more than half).",
                 holds: (softValue - bayes) < 0.5 * (none - bayes)))
         }
         if let hard = median["HardPT"], let ideal = median[Baseline.preBayesPT.rawValue], let none = median[Baseline.noTuning.rawValue] {
             let distance = abs(hard - ideal), move = abs(none - ideal)
             findings.append(Finding(
-                statement: "HardPT (\(f(hard)) nats) lands near PreBayesPT (\(f(ideal))), what an ideal pretrained predictor reaches with its best hard prefix: \(f(distance)) apart, against \(f(move)) between NoTuning and PreBayesPT (holds when less than half of that)",
+                statement: "HardPT (\(f(hard)) nats) lands near PreBayesPT (\(f(ideal))), what an ideal pretrained predictor reaches with its best hard prefix: \(f(distance)) apart, against \(f(move)) between NoTuning and PreBayesPT (holds when less than half of that).",
                 holds: distance < 0.5 * move))
         }
         return findings

@@ -189,7 +189,7 @@ public enum NiceTicks {
             low -= pad
             high += pad
         }
-        let step = nice(nice(high - low, round: false) / Double(max(count, 1)), round: true)
+        let step = nice((high - low) / Double(max(count, 1)), round: true)
         let first = (low / step).rounded(.down)
         let last = (high / step).rounded(.up)
         var ticks: [Double] = []
