@@ -19,3 +19,30 @@ public enum DefaultExperiments {
         }
     }
 }
+
+extension ExperimentSpec {
+    /// This experiment with every seed increased by `offset`: pretraining data
+    /// and initialisation, each tuning config's data and prefix seeds, the
+    /// hard-prefix search, the evaluation sequences, the untrained baseline.
+    /// `report --seed-offset K` runs the same experiments on another seed set,
+    /// which is how the findings' robustness is checked (Docs/report.md).
+    public func offsettingSeeds(by offset: Int) -> ExperimentSpec {
+        var spec = self
+        if var pretraining = spec.pretraining {
+            pretraining.trainingConfig.dataGenSeed += offset
+            pretraining.trainingConfig.predictorInitSeed += offset
+            spec.pretraining = pretraining
+        }
+        spec.predictorInitSeed = spec.predictorInitSeed.map { $0 + offset }
+        spec.tuningConfigs = spec.tuningConfigs.map { named in
+            var named = named
+            named.config.dataGenSeed += offset
+            named.config.prefixInitSeed += offset
+            return named
+        }
+        spec.hardPrefix?.dataGenSeed += offset
+        spec.evalDatagenSeed += offset
+        spec.untrainedInitSeed = spec.untrainedInitSeed.map { $0 + offset }
+        return spec
+    }
+}

@@ -29,6 +29,9 @@ struct ReportCommand: ParsableCommand {
     @Flag(name: .long, help: "Print no progress lines.")
     var quiet = false
 
+    @Option(name: .long, help: "Add K (>= 0) to every seed of every experiment run (the robustness check of Docs/report.md).")
+    var seedOffset: Int = 0
+
     @OptionGroup var threadOptions: ThreadOptions
 
     /// An input, decided before anything is computed.
@@ -40,6 +43,7 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             try threadOptions.apply()
+            guard seedOffset >= 0 else { throw ThunniniError("--seed-offset must be >= 0, got \(seedOffset)") }
             // Everything that can be refused is checked before computing: the
             // output path, then every input.
             let output = try AtomicOutputDirectory(destination: URL(fileURLWithPath: out), overwrite: overwrite)
@@ -66,7 +70,9 @@ struct ReportCommand: ParsableCommand {
                 switch input {
                 case .results(let folder):
                     chapters.append(Report.Chapter(results: folder))
-                case .experiment(let spec, let name):
+                case .experiment(let original, let name):
+                    let spec = original.offsettingSeeds(by: seedOffset)
+                    try spec.validate()
                     if !quiet { ProgressReporter.writeToStandardError("[report] experiment \(index + 1)/\(loaded.count): \(spec.name)\n") }
                     let start = ProgressReporter.monotonicSeconds()
                     let runner = try ExperimentRunner(spec: spec, reportsProgress: !quiet)

@@ -146,6 +146,26 @@ import Testing
         }
     }
 
+    /// `--seed-offset K` moves every seed by K and nothing else. Catches a
+    /// seed left out (the findings' robustness check would then share draws).
+    @Test func seedOffsetMovesEverySeedAndNothingElse() throws {
+        let spec = try DefaultExperiments.load()[1]
+        let moved = spec.offsettingSeeds(by: 3)
+        #expect(moved.pretraining?.trainingConfig.dataGenSeed == spec.pretraining!.trainingConfig.dataGenSeed + 3)
+        #expect(moved.pretraining?.trainingConfig.predictorInitSeed == spec.pretraining!.trainingConfig.predictorInitSeed + 3)
+        #expect(zip(moved.tuningConfigs, spec.tuningConfigs).allSatisfy {
+            $0.config.dataGenSeed == $1.config.dataGenSeed + 3 && $0.config.prefixInitSeed == $1.config.prefixInitSeed + 3 })
+        #expect(moved.hardPrefix?.dataGenSeed == spec.hardPrefix!.dataGenSeed + 3)
+        #expect(moved.evalDatagenSeed == spec.evalDatagenSeed + 3)
+        #expect(moved.offsettingSeeds(by: -3) == spec)
+        // Every number of the JSON that is not a seed is unchanged: the encoded
+        // specs differ in exactly the seed count (2 + 2 per tuning config + 2).
+        let a = String(decoding: try JSONOutput.encode(spec), as: UTF8.self).split(separator: "\n")
+        let b = String(decoding: try JSONOutput.encode(moved), as: UTF8.self).split(separator: "\n")
+        #expect(a.count == b.count)
+        #expect(zip(a, b).filter { $0 != $1 }.count == 2 + 2 * spec.tuningConfigs.count + 2)
+    }
+
     /// The embedded default experiments load and validate, and are the two
     /// targets the report is about.
     @Test func embeddedDefaultsLoad() throws {
