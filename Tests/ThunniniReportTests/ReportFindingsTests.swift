@@ -39,7 +39,7 @@ import Testing
         #expect(findings.count == 6)
         #expect(try finding("is the best prefix method", in: findings).holds)
         #expect(try finding("beats every prefix method", in: findings).holds)
-        #expect(try !finding("lower cumulative regret than NoTuning", in: findings).holds)
+        #expect(try !finding("every tuned method has lower cumulative regret than NoTuning", in: findings).holds)
 
         let softSwapped = Findings.check(swapping("SoftPT", "SimplexPT", in: folder))
         #expect(try !finding("is the best prefix method", in: softSwapped).holds)
