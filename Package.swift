@@ -18,6 +18,7 @@ let package = Package(
     name: "thunnini-ref",
     products: [
         .library(name: "Thunnini", targets: ["Thunnini"]),
+        .library(name: "ThunniniReport", targets: ["ThunniniReport"]),
         .executable(name: "thunnini-ref", targets: ["thunnini-ref"]),
     ],
     dependencies: [
@@ -46,10 +47,17 @@ let package = Package(
             ],
             swiftSettings: cpuSettings
         ),
+        // The static markdown + SVG report (`thunnini-ref report`); depends on the engine, never the reverse.
+        .target(
+            name: "ThunniniReport",
+            dependencies: ["Thunnini"],
+            resources: [.copy("DefaultExperiments")]
+        ),
         .executableTarget(
             name: "thunnini-ref",
             dependencies: [
                 "Thunnini",
+                "ThunniniReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: cpuSettings
@@ -59,6 +67,10 @@ let package = Package(
             dependencies: ["Thunnini"],
             resources: [],
             swiftSettings: cpuSettings
+        ),
+        .testTarget(
+            name: "ThunniniReportTests",
+            dependencies: ["Thunnini", "ThunniniReport"]
         ),
     ],
     swiftLanguageModes: [.v5]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Thunnini
+import ThunniniReport
 
 /// `thunnini-ref golden [--update] [--root DIR]`: check (or regenerate) the
 /// fixed-seed golden files under `DIR/Golden` and the cross-check test
@@ -42,6 +43,8 @@ struct GoldenCommand: ParsableCommand {
                     try FileManager.default.removeItem(at: orphan)
                     print("removed \(orphan.path) (no such test vector)")
                 }
+                try ReportGolden.update(root: URL(fileURLWithPath: root))
+                print("wrote \(ReportGolden.expectedPath) (the report of \(ReportGolden.resultsPath))")
                 return
             }
             var problems: [String] = []
@@ -55,6 +58,9 @@ struct GoldenCommand: ParsableCommand {
                 problems += mismatches.map(\.description)
                 print("\(mismatches.isEmpty ? "ok  " : "FAIL") \(GoldenTestVector.folder)/\(vector.name)")
             }
+            let reportProblems = try ReportGolden.compare(root: URL(fileURLWithPath: root))
+            print("\(reportProblems.isEmpty ? "ok  " : "FAIL") report (\(ReportGolden.expectedPath))")
+            problems += reportProblems
             problems += GoldenFile.orphanedFiles(in: directory, cases: cases)
                 .map { "\($0.path): no golden case of that name (run `thunnini-ref golden --update`)" }
             problems += GoldenTestVector.orphanedDirectories(in: directory, vectors: vectors)

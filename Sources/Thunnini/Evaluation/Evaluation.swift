@@ -8,6 +8,10 @@ public enum Evaluation {
         public var instantLosses: Tensor
         /// Hidden states at the sequence positions, when the torso returns them.
         public var states: [String: Tensor]?
+        /// Hidden states at the K positions before the first sequence
+        /// prediction (BOS and the first K - 1 prefix positions), when the
+        /// torso returns states and there is a prefix.
+        public var prefixStates: [String: Tensor]?
     }
 
     /// Runs the predictor on `sequences` (B x T x V) in chunks of `batchSize`
@@ -27,13 +31,15 @@ public enum Evaluation {
             parts.append(part)
             start += count
         }
-        var states: [String: Tensor]? = nil
-        if let first = parts.first?.states {
-            states = [:]
-            for name in first.keys { states![name] = concatenate(parts.map { $0.states![name]! }) }
+        func joined(_ pick: (Predictor.Output) -> [String: Tensor]?) -> [String: Tensor]? {
+            guard let first = parts.first.flatMap(pick) else { return nil }
+            var joined: [String: Tensor] = [:]
+            for name in first.keys { joined[name] = concatenate(parts.map { pick($0)![name]! }) }
+            return joined
         }
         return Result(logProbabilities: concatenate(parts.map(\.logProbabilities)),
-                      instantLosses: concatenate(parts.map(\.instantLosses)), states: states)
+                      instantLosses: concatenate(parts.map(\.instantLosses)),
+                      states: joined(\.states), prefixStates: joined(\.prefixStates))
     }
 
     /// Several prefixes (e.g. the initial prefixes of every repetition) on the

@@ -5,6 +5,17 @@ import Foundation
 public struct ExperimentResults {
     public let spec: ExperimentSpec
 
+    /// The version of the results folder's layout, written to `format.json`
+    /// (Docs/experiment.md, "Format versions"). Version 1 (no `format.json`)
+    /// lacked the example log-probabilities, the regret at N_tune / N_train /
+    /// N_eval and the dynamics data.
+    public static let formatVersion = 2
+    /// The `format` string of `format.json`.
+    public static let formatName = "thunnini-ref experiment results"
+    /// How many evaluation sequences (the first ones of each source) keep
+    /// their per-step log-probabilities for every method and repetition.
+    public static let exampleSequenceCount = 8
+
     /// Pretraining curves (nil without pretraining).
     public struct Curves: Codable, Equatable, Sendable {
         public var losses: [Double]
@@ -43,12 +54,61 @@ public struct ExperimentResults {
     /// with the order in which methods were added.
     public var instantRegrets: [String: [String: [[Double]]]] = [:]
     public var methodOrder: [String] = []
+    /// Log-probabilities (S x T x V, S = `exampleSequenceCount` or fewer) of
+    /// the first evaluation sequences, by source, then method, one per repetition.
+    public var exampleLogProbs: [String: [String: [Tensor]]] = [:]
+
+    /// The "Internal dynamics" data: a whitened two-component PCA of the
+    /// pretrained network's internal states and projected trajectories.
+    public struct Dynamics: Sendable {
+        /// Sequences and their length of the pretraining source the PCA is fitted on.
+        public static let fitSequences = 100, fitLength = 50
+        /// Evaluation sequences (the first ones) whose trajectories are kept.
+        public static let trajectoryCount = 8
+        public var pca: PCA
+        /// fitSequences x fitLength x 2 whitened projections of the fitted states.
+        public var fitProjection: Tensor
+        /// fitSequences x fitLength x V ground-truth log-probabilities of those sequences.
+        public var fitGroundTruthLogProbs: Tensor
+        /// One network on one source's first sequences: S x (K + T) x 2, the first K positions the prefix part.
+        public struct Trajectory: Sendable {
+            public var source: String
+            public var method: String
+            public var prefixLength: Int
+            public var projection: Tensor
+        }
+        public var trajectories: [Trajectory] = []
+    }
+    public var dynamics: Dynamics?
 
     init(spec: ExperimentSpec) { self.spec = spec }
 
-    mutating func addRepetition(source: String, method: String, losses: Tensor, groundTruth: Tensor) {
+    mutating func addRepetition(source: String, method: String, losses: Tensor, groundTruth: Tensor, logProbs: Tensor) {
         if !methodOrder.contains(method) { methodOrder.append(method) }
         instantRegrets[source, default: [:]][method, default: []].append(Regret.instant(losses: losses, groundTruthLosses: groundTruth))
+        exampleLogProbs[source, default: [:]][method, default: []]
+            .append(Evaluation.rows(logProbs, 0, min(Self.exampleSequenceCount, logProbs.shape[0])))
+    }
+
+    /// The cumulative regret after n predictions, one of the notebook's bar-plot positions.
+    public struct RegretMark: Codable, Equatable, Sendable {
+        /// `N_tune`, `N_train` or `N_eval`.
+        public var label: String
+        /// The number of predictions n (the sequence length of that source).
+        public var n: Int
+        /// [q25, median, q75] over repetitions of the cumulative regret after n predictions.
+        public var cumulativeRegret: [Double]
+        enum CodingKeys: String, CodingKey { case label, n, cumulativeRegret = "cumulative_regret_q25_median_q75" }
+    }
+
+    /// The marks of an evaluation source of length `evalLength`: N_tune (the
+    /// tuning source's length), N_train (the pretraining source's, when
+    /// pretrained) and N_eval, each only when it is at most `evalLength`.
+    public func marks(evalLength: Int) -> [(label: String, n: Int)] {
+        var marks = [("N_tune", spec.tuningDataConfig.sequenceLength)]
+        if let pretraining = spec.pretraining { marks.append(("N_train", pretraining.dataConfig.sequenceLength)) }
+        marks.append(("N_eval", evalLength))
+        return marks.filter { $0.1 >= 1 && $0.1 <= evalLength }.map { (label: $0.0, n: $0.1) }
     }
 
     /// The regret curves of one (source, method) and their quantiles over repetitions.
@@ -62,10 +122,13 @@ public struct ExperimentResults {
         public var cumulativeRegretQuantiles: QuantileBand
         /// The same at the last step: [q25, median, q75].
         public var finalCumulativeRegret: [Double]
+        /// The same after N_tune, N_train and N_eval predictions.
+        public var cumulativeRegretAtMarks: [RegretMark]
 
         enum CodingKeys: String, CodingKey {
             case source, method, repetitions, instantRegret = "instant_regret", cumulativeRegret = "cumulative_regret"
             case cumulativeRegretQuantiles = "cumulative_regret_quantiles", finalCumulativeRegret = "final_cumulative_regret_q25_median_q75"
+            case cumulativeRegretAtMarks = "cumulative_regret_at"
         }
     }
 
@@ -76,9 +139,14 @@ public struct ExperimentResults {
                 guard let curves = instantRegrets[source.name]?[method] else { return nil }
                 let cumulative = curves.map(Regret.cumulative)
                 let band = QuantileBand(curves: cumulative)
+                let atMarks = marks(evalLength: band.median.count).map { mark in
+                    RegretMark(label: mark.label, n: mark.n,
+                               cumulativeRegret: [band.lower[mark.n - 1], band.median[mark.n - 1], band.upper[mark.n - 1]])
+                }
                 return RegretSummary(source: source.name, method: method, repetitions: curves.count, instantRegret: curves,
                                      cumulativeRegret: cumulative, cumulativeRegretQuantiles: band,
-                                     finalCumulativeRegret: [band.lower.last!, band.median.last!, band.upper.last!])
+                                     finalCumulativeRegret: [band.lower.last!, band.median.last!, band.upper.last!],
+                                     cumulativeRegretAtMarks: atMarks)
             }
         }
     }
@@ -105,12 +173,20 @@ public struct ExperimentResults {
     /// Writes every result under `directory` (atomically: all or nothing).
     public func write(to directory: URL, overwrite: Bool = false) throws {
         let out = try AtomicOutputDirectory(destination: directory, overwrite: overwrite)
-        try out.write(json: spec, to: "config.json")
-        try out.write(npz: parameters.values, to: "parameters.npz")
-        if let pretraining { try out.write(json: pretraining, to: "pretraining/curves.json") }
+        try write(into: out)
+        try out.commit()
+    }
+
+    /// Writes every result into an open output directory (without committing it).
+    public func write(into out: AtomicOutputDirectory, under base: String = "") throws {
+        func path(_ relative: String) -> String { base + relative }
+        try out.write(json: FormatStamp(format: Self.formatName, version: Self.formatVersion), to: path("format.json"))
+        try out.write(json: spec, to: path("config.json"))
+        try out.write(npz: parameters.values, to: path("parameters.npz"))
+        if let pretraining { try out.write(json: pretraining, to: path("pretraining/curves.json")) }
         for named in spec.tuningConfigs {
             for (index, run) in (tuningRuns[named.name] ?? []).enumerated() {
-                let base = "tuning/\(named.name)/rep\(index + 1)/"
+                let base = path("tuning/\(named.name)/rep\(index + 1)/")
                 try out.write(json: Curves(losses: run.losses, gradientNorms: run.gradientNorms), to: base + "curves.json")
                 var arrays: [String: Tensor] = [:]
                 if let p = run.initialPrefix { arrays["initial_prefix"] = p }
@@ -119,16 +195,47 @@ public struct ExperimentResults {
                 if let tuned = run.parameters { try out.write(npz: tuned.values, to: base + "parameters.npz") }
             }
         }
-        if !hardPrefixes.isEmpty { try out.write(json: hardPrefixes, to: "hard_prefix.json") }
-        for (source, arrays) in sequences { try out.write(npz: arrays, to: "evaluation/\(source)/sequences.npz") }
+        if !hardPrefixes.isEmpty { try out.write(json: hardPrefixes, to: path("hard_prefix.json")) }
+        for (source, arrays) in sequences { try out.write(npz: arrays, to: path("evaluation/\(source)/sequences.npz")) }
+        for (source, byMethod) in exampleLogProbs {
+            try out.write(npz: byMethod.mapValues(Self.stack), to: path("evaluation/\(source)/examples.npz"))
+        }
         let summaries = summaries()
-        for s in summaries { try out.write(json: s, to: "evaluation/\(s.source)/\(s.method).json") }
-        try out.write(json: summaries.map { ["source": $0.source, "method": $0.method] }, to: "evaluation/index.json")
+        for s in summaries { try out.write(json: s, to: path("evaluation/\(s.source)/\(s.method).json")) }
+        try out.write(json: summaries.map { ["source": $0.source, "method": $0.method] }, to: path("evaluation/index.json"))
         try out.write(json: SummaryTable(rows: summaries.map {
-            .init(source: $0.source, method: $0.method, repetitions: $0.repetitions, finalCumulativeRegret: $0.finalCumulativeRegret)
-        }), to: "summary.json")
-        try out.write(text: summaryMarkdown(), to: "summary.md")
-        try out.commit()
+            .init(source: $0.source, method: $0.method, repetitions: $0.repetitions, finalCumulativeRegret: $0.finalCumulativeRegret,
+                  cumulativeRegretAtMarks: $0.cumulativeRegretAtMarks)
+        }), to: path("summary.json"))
+        try out.write(text: summaryMarkdown(), to: path("summary.md"))
+        if let dynamics {
+            var arrays: [String: Tensor] = [
+                "pca/mean": Tensor(shape: [dynamics.pca.mean.count], storage: dynamics.pca.mean),
+                "pca/components": Tensor(shape: [dynamics.pca.components.count, dynamics.pca.mean.count],
+                                         storage: dynamics.pca.components.flatMap { $0 }),
+                "pca/variances": Tensor(shape: [dynamics.pca.variances.count], storage: dynamics.pca.variances),
+                "fit/projection": dynamics.fitProjection,
+                "fit/ground_truth_log_probs": dynamics.fitGroundTruthLogProbs,
+            ]
+            var index: [[String: String]] = []
+            for (i, t) in dynamics.trajectories.enumerated() {
+                arrays["trajectory\(i)"] = t.projection
+                index.append(["source": t.source, "method": t.method, "array": "trajectory\(i)", "prefix_length": String(t.prefixLength)])
+            }
+            try out.write(npz: arrays, to: path("dynamics/dynamics.npz"))
+            try out.write(json: index, to: path("dynamics/index.json"))
+        }
+    }
+
+    /// R tensors of one shape stacked into R x shape.
+    static func stack(_ tensors: [Tensor]) -> Tensor {
+        Tensor(shape: [tensors.count] + tensors[0].shape, storage: tensors.flatMap(\.storage))
+    }
+
+    /// `format.json`: which layout a results folder has.
+    public struct FormatStamp: Codable, Equatable, Sendable {
+        public var format: String
+        public var version: Int
     }
 
     struct SummaryTable: Codable {
@@ -137,8 +244,10 @@ public struct ExperimentResults {
             var method: String
             var repetitions: Int
             var finalCumulativeRegret: [Double]
+            var cumulativeRegretAtMarks: [RegretMark]
             enum CodingKeys: String, CodingKey {
                 case source, method, repetitions, finalCumulativeRegret = "final_cumulative_regret_q25_median_q75"
+                case cumulativeRegretAtMarks = "cumulative_regret_at"
             }
         }
         var rows: [Row]

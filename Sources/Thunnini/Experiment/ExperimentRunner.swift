@@ -22,14 +22,41 @@ public struct ExperimentRunner {
         return (reporter, { step, loss in reporter.update(step: step, loss: loss) })
     }
 
-    /// The whole experiment. Deterministic: the same spec gives the same results.
-    public func run() throws -> ExperimentResults {
+    /// A finished pretraining, to share between experiments that pretrain
+    /// the same predictor in the same way (`pretrainingKey` equal).
+    public struct Pretrained: Sendable {
+        public var parameters: ParameterTree
+        public var curves: ExperimentResults.Curves
+        public init(parameters: ParameterTree, curves: ExperimentResults.Curves) {
+            self.parameters = parameters
+            self.curves = curves
+        }
+    }
+
+    /// Equal for two specs exactly when their pretraining gives the same
+    /// network (same predictor, torso and pretraining configs); nil without pretraining.
+    public var pretrainingKey: String? {
+        guard let pretraining = spec.pretraining else { return nil }
+        let parts = [try? JSONOutput.encode(spec.predictorConfig), try? JSONOutput.encode(spec.torsoConfig),
+                     try? JSONOutput.encode(pretraining)]
+        guard parts.allSatisfy({ $0 != nil }) else { return nil }
+        return parts.map { String(decoding: $0!, as: UTF8.self) }.joined(separator: "\n")
+    }
+
+    /// The whole experiment. Deterministic: the same spec gives the same
+    /// results. `pretrained`, when given, must come from an experiment with
+    /// the same `pretrainingKey` (it is what this one's pretraining would
+    /// compute, so the results are the same, without the cost).
+    public func run(pretrained: Pretrained? = nil) throws -> ExperimentResults {
         let predictor = try Predictor(config: spec.predictorConfig, torsoConfig: spec.torsoConfig)
         var results = ExperimentResults(spec: spec)
 
         // Pretraining (or a fresh initialisation).
         let parameters: ParameterTree
-        if let pretraining = spec.pretraining {
+        if let pretrained, spec.pretraining != nil {
+            parameters = pretrained.parameters
+            results.pretraining = pretrained.curves
+        } else if let pretraining = spec.pretraining {
             let (reporter, onStep) = progress("pretrain", total: pretraining.trainingConfig.numTrainingSteps)
             let trained = try Pretraining.train(predictor: predictor, data: pretraining.dataConfig,
                                                 config: pretraining.trainingConfig, onStep: onStep)
@@ -48,17 +75,22 @@ public struct ExperimentRunner {
             let generator = try makeDataGenerator(named.config)
             let (sequences, groundTruthLogProbs) = generator.generate(key: evalKey)
             sources.append(EvaluationSource(name: named.name, generator: generator, sequences: sequences,
-                                            groundTruthLosses: instantLogLosses(logits: groundTruthLogProbs, sequences: sequences)))
+                                            groundTruthLosses: instantLogLosses(logits: groundTruthLogProbs, sequences: sequences),
+                                            groundTruthLogProbs: groundTruthLogProbs))
             results.sequences[named.name] = ["sequences": sequences, "ground_truth_log_probs": groundTruthLogProbs]
         }
         let batchSize = spec.evalBatchSize >= 1 ? spec.evalBatchSize : nil
         func evaluate(_ method: String, parameters: ParameterTree, prefix: Prefix) throws {
             for source in sources {
-                let losses = try Evaluation.evaluate(predictor: predictor, parameters: parameters, sequences: source.sequences,
-                                                     prefix: prefix, batchSize: batchSize).instantLosses
-                results.addRepetition(source: source.name, method: method, losses: losses, groundTruth: source.groundTruthLosses)
+                let result = try Evaluation.evaluate(predictor: predictor, parameters: parameters, sequences: source.sequences,
+                                                     prefix: prefix, batchSize: batchSize)
+                results.addRepetition(source: source.name, method: method, losses: result.instantLosses,
+                                      groundTruth: source.groundTruthLosses, logProbs: result.logProbabilities)
             }
         }
+
+        // Networks whose internal states the dynamics figure shows, in its order.
+        var dynamicsNetworks: [(name: String, parameters: ParameterTree, prefix: Prefix)] = [("NoTuning", parameters, .none)]
 
         // Tuning: every config, every repetition, evaluated on every source.
         let tuningGenerator = try makeDataGenerator(spec.tuningDataConfig)
@@ -87,8 +119,14 @@ public struct ExperimentRunner {
                 results.tuningRuns[named.name, default: []].append(.init(losses: tuned.losses, gradientNorms: tuned.gradientNorms,
                                                                          initialPrefix: tuned.initialPrefix, prefix: tuned.prefix,
                                                                          parameters: config.tuningMethod.isPrefixMethod ? nil : tuned.parameters))
-                try evaluate(named.name, parameters: tuned.parameters,
-                             prefix: Prefix(type: config.tuningMethod.prefixType ?? .none, values: tuned.prefix))
+                let tunedPrefix = Prefix(type: config.tuningMethod.prefixType ?? .none, values: tuned.prefix)
+                try evaluate(named.name, parameters: tuned.parameters, prefix: tunedPrefix)
+                if repetition == 1 && config.tuningMethod.isPrefixMethod {
+                    dynamicsNetworks.append((named.name, tuned.parameters, tunedPrefix))
+                }
+                if repetition == 1 && config.tuningMethod == .prefixReal && !dynamicsNetworks.contains(where: { $0.name == Baseline.randomPF.rawValue }) {
+                    dynamicsNetworks.insert((Baseline.randomPF.rawValue, parameters, Prefix(type: .prepend, values: tuned.initialPrefix)), at: 1)
+                }
             }
         }
 
@@ -103,6 +141,8 @@ public struct ExperimentRunner {
                                                     length: hard.prefixLength, batchSize: batchSize)
             results.hardPrefixes["HardPT"] = .init(tokens: found.tokens, loss: found.loss, candidateLosses: found.candidateLosses)
             try evaluate("HardPT", parameters: parameters, prefix: Prefix(type: .prepend, values: found.prefix))
+            let afterRandom = dynamicsNetworks.firstIndex { $0.name == Baseline.randomPF.rawValue }.map { $0 + 1 } ?? 1
+            dynamicsNetworks.insert(("HardPT", parameters, Prefix(type: .prepend, values: found.prefix)), at: afterRandom)
         }
 
         // Baselines, in the order listed.
@@ -110,14 +150,14 @@ public struct ExperimentRunner {
             switch baseline {
             case .targetBayes, .evalBayes:
                 for (named, source) in zip(spec.evalDataConfigs, sources) where spec.bayesLabel(for: named) == baseline.rawValue {
-                    results.addRepetition(source: source.name, method: baseline.rawValue,
-                                          losses: source.generator.solve(sequences: source.sequences).instantLosses,
-                                          groundTruth: source.groundTruthLosses)
+                    let solved = source.generator.solve(sequences: source.sequences)
+                    results.addRepetition(source: source.name, method: baseline.rawValue, losses: solved.instantLosses,
+                                          groundTruth: source.groundTruthLosses, logProbs: solved.logProbs)
                 }
             case .groundTruth:
                 for source in sources {
                     results.addRepetition(source: source.name, method: baseline.rawValue, losses: source.groundTruthLosses,
-                                          groundTruth: source.groundTruthLosses)
+                                          groundTruth: source.groundTruthLosses, logProbs: source.groundTruthLogProbs)
                 }
             case .noTuning:
                 try evaluate(baseline.rawValue, parameters: parameters, prefix: .none)
@@ -129,9 +169,9 @@ public struct ExperimentRunner {
             case .preBayes:
                 let pretrainingBayes = try makeDataGenerator(spec.pretraining!.dataConfig)
                 for source in sources {
-                    results.addRepetition(source: source.name, method: baseline.rawValue,
-                                          losses: pretrainingBayes.solve(sequences: source.sequences).instantLosses,
-                                          groundTruth: source.groundTruthLosses)
+                    let solved = pretrainingBayes.solve(sequences: source.sequences)
+                    results.addRepetition(source: source.name, method: baseline.rawValue, losses: solved.instantLosses,
+                                          groundTruth: source.groundTruthLosses, logProbs: solved.logProbs)
                 }
             case .preBayesPT:
                 let pretrainingBayes = try makeDataGenerator(spec.pretraining!.dataConfig)
@@ -139,13 +179,15 @@ public struct ExperimentRunner {
                                                         length: spec.hardPrefix!.prefixLength)
                 results.hardPrefixes[baseline.rawValue] = .init(tokens: found.tokens, loss: found.loss, candidateLosses: found.candidateLosses)
                 for source in sources {
-                    let losses = HardPrefixSearch.bayesWithPrefix(pretrainingBayes, prefix: found.prefix, sequences: source.sequences).instantLosses
-                    results.addRepetition(source: source.name, method: baseline.rawValue, losses: losses, groundTruth: source.groundTruthLosses)
+                    let solved = HardPrefixSearch.bayesWithPrefix(pretrainingBayes, prefix: found.prefix, sequences: source.sequences)
+                    results.addRepetition(source: source.name, method: baseline.rawValue, losses: solved.instantLosses,
+                                          groundTruth: source.groundTruthLosses, logProbs: solved.logProbs)
                 }
             case .untrained:
                 try evaluate(baseline.rawValue, parameters: predictor.initialParameters(seed: spec.untrainedInitSeed!), prefix: .none)
             }
         }
+        results.dynamics = try dynamics(parameters: parameters, networks: dynamicsNetworks, sources: sources)
         return results
     }
 
@@ -155,5 +197,43 @@ public struct ExperimentRunner {
         var generator: any DataGenerator
         var sequences: Tensor
         var groundTruthLosses: Tensor
+        var groundTruthLogProbs: Tensor
+    }
+
+    /// The "Internal dynamics" data (nil for the Linear torso, which has no
+    /// states, and without pretraining, whose source the PCA is fitted on):
+    /// a two-component whitened PCA fitted on the internal states of the
+    /// pretrained network on `Dynamics.fitSequences` x `Dynamics.fitLength`
+    /// sequences of the pretraining source (drawn from the second half of
+    /// `split(RandomKey(eval_datagen_seed))`), and the projected trajectories
+    /// of each network on the first `Dynamics.trajectoryCount` evaluation
+    /// sequences of every source.
+    func dynamics(parameters: ParameterTree, networks: [(name: String, parameters: ParameterTree, prefix: Prefix)],
+                  sources: [EvaluationSource]) throws -> ExperimentResults.Dynamics? {
+        guard let pretraining = spec.pretraining, !InternalStates.stateNames(of: spec.torsoConfig).isEmpty else { return nil }
+        let statePredictor = try Predictor(config: spec.predictorConfig, torsoConfig: InternalStates.returningStates(spec.torsoConfig))
+        let generator = try makeDataGenerator(pretraining.dataConfig)
+        let key = RandomKey(seed: UInt64(spec.evalDatagenSeed)).split(into: 2)[1]
+        let fit = generator.generate(key: key, batchSize: ExperimentResults.Dynamics.fitSequences,
+                                     sequenceLength: ExperimentResults.Dynamics.fitLength)
+        let states = try InternalStates.trajectories(predictor: statePredictor, parameters: parameters, sequences: fit.sequences)
+        let width = states.shape[2]
+        let count = states.shape[0] * states.shape[1]
+        var rows: [[Double]] = []
+        for r in 0..<count { rows.append(Array(states.storage[(r * width)..<((r + 1) * width)])) }
+        let pca = try PCA(fitting: rows, count: 2)
+        var dynamics = ExperimentResults.Dynamics(pca: pca, fitProjection: pca.project(states),
+                                                  fitGroundTruthLogProbs: fit.groundTruthLogProbs)
+        for source in sources {
+            let count = min(ExperimentResults.Dynamics.trajectoryCount, source.sequences.shape[0])
+            let sequences = Evaluation.rows(source.sequences, 0, count)
+            for network in networks {
+                let trajectories = try InternalStates.trajectories(predictor: statePredictor, parameters: network.parameters,
+                                                                   sequences: sequences, prefix: network.prefix)
+                dynamics.trajectories.append(.init(source: source.name, method: network.name, prefixLength: network.prefix.length,
+                                                   projection: pca.project(trajectories)))
+            }
+        }
+        return dynamics
     }
 }
