@@ -49,24 +49,31 @@ public enum GELU {
     }
 
     /// Fast twin of `forwardReference`: four elements at a time with the same
-    /// expression, the rest one by one (the same bits).
+    /// expression, the rest one by one (the same bits); chunks of elements
+    /// run on separate threads.
     public static func forwardFast(_ x: Tensor) -> Tensor {
         var y = x
         let count = x.count
-        x.withPointer { xP in y.withMutablePointer { yP in
-            var index = 0
-            while index + 4 <= count {
+        x.withPointer { xP in y.withMutablePointer { yShared in
+            let out = SharedPointer(yShared)
+            // Elements are independent: chunks of whole SIMD groups across threads.
+            Parallel.forEachChunk(of: (count + 3) / 4, minimumPerChunk: 4096) { groups in
+            let yP = out.base
+            var index = groups.lowerBound * 4
+            let end = min(count, groups.upperBound * 4)
+            while index + 4 <= end {
                 let v = UnsafeRawPointer(xP + index).loadUnaligned(as: SIMD4<Double>.self)
                 let u = sqrtTwoOverPi * (v + cubicCoefficient * v * v * v)
                 let value = 0.5 * v * (1 + Elementary.tanh(u))
                 UnsafeMutableRawPointer(yP + index).storeBytes(of: value, as: SIMD4<Double>.self)
                 index += 4
             }
-            while index < count {
+            while index < end {
                 let v = xP[index]
                 let u = sqrtTwoOverPi * (v + cubicCoefficient * v * v * v)
                 yP[index] = 0.5 * v * (1 + Elementary.tanh(u))
                 index += 1
+            }
             }
         }}
         return y
@@ -77,9 +84,13 @@ public enum GELU {
         precondition(dy.shape == x.shape, "GELU upstream gradient \(dy.shape) != input \(x.shape)")
         var dx = x
         let count = x.count
-        x.withPointer { xP in dy.withPointer { dyP in dx.withMutablePointer { dxP in
-            var index = 0
-            while index + 4 <= count {
+        x.withPointer { xP in dy.withPointer { dyP in dx.withMutablePointer { dxShared in
+            let out = SharedPointer(dxShared)
+            Parallel.forEachChunk(of: (count + 3) / 4, minimumPerChunk: 4096) { groups in
+            let dxP = out.base
+            var index = groups.lowerBound * 4
+            let end = min(count, groups.upperBound * 4)
+            while index + 4 <= end {
                 let v = UnsafeRawPointer(xP + index).loadUnaligned(as: SIMD4<Double>.self)
                 let u = sqrtTwoOverPi * (v + cubicCoefficient * v * v * v)
                 let t = Elementary.tanh(u)
@@ -89,7 +100,7 @@ public enum GELU {
                 UnsafeMutableRawPointer(dxP + index).storeBytes(of: upstream * derivative, as: SIMD4<Double>.self)
                 index += 4
             }
-            while index < count {
+            while index < end {
                 let v = xP[index]
                 let u = sqrtTwoOverPi * (v + cubicCoefficient * v * v * v)
                 let t = Elementary.tanh(u)
@@ -97,6 +108,7 @@ public enum GELU {
                 let derivative = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * duDx
                 dxP[index] = dyP[index] * derivative
                 index += 1
+            }
             }
         }}}
         return dx
