@@ -23,9 +23,10 @@ import Testing
         var errorLines: [Substring] { stderr.split(separator: "\n").filter { $0.hasPrefix("error:") } }
     }
 
-    func run(_ arguments: [String]) throws -> Outcome {
+    /// Runs the built executable with `arguments`; its exit status and raw output.
+    static func runExecutable(_ arguments: [String]) throws -> (status: Int32, stdout: Data, stderr: Data) {
         let process = Process()
-        process.executableURL = Self.executable
+        process.executableURL = executable
         process.arguments = arguments
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
@@ -34,8 +35,13 @@ import Testing
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                       stderr: String(decoding: stderr, as: UTF8.self))
+        return (process.terminationStatus, stdout, stderr)
+    }
+
+    func run(_ arguments: [String]) throws -> Outcome {
+        let result = try Self.runExecutable(arguments)
+        return Outcome(status: result.status, stdout: String(decoding: result.stdout, as: UTF8.self),
+                       stderr: String(decoding: result.stderr, as: UTF8.self))
     }
 
     func expectOneErrorLine(_ outcome: Outcome, mentioning fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {

@@ -16,17 +16,8 @@ import Testing
     deinit { try? FileManager.default.removeItem(at: scratch) }
 
     func run(_ arguments: [String]) throws -> (status: Int32, stdout: Data, stderr: String) {
-        let process = Process()
-        process.executableURL = CLITests.executable
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, stdout, String(decoding: stderr, as: UTF8.self))
+        let result = try CLITests.runExecutable(arguments)
+        return (result.status, result.stdout, String(decoding: result.stderr, as: UTF8.self))
     }
 
     /// Every regular file under `directory`, by relative path, with its bytes.
