@@ -51,7 +51,8 @@ let package = Package(
         .target(
             name: "ThunniniReport",
             dependencies: ["Thunnini"],
-            resources: [.copy("DefaultExperiments")]
+            resources: [.copy("DefaultExperiments")],
+            swiftSettings: cpuSettings
         ),
         .executableTarget(
             name: "thunnini-ref",
@@ -70,7 +71,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ThunniniReportTests",
-            dependencies: ["Thunnini", "ThunniniReport"]
+            dependencies: ["Thunnini", "ThunniniReport"],
+            swiftSettings: cpuSettings
         ),
     ],
     swiftLanguageModes: [.v5]
