@@ -118,7 +118,7 @@ public enum Benchmark {
                                parameters: &parameters, prefix: &prefix, onStep: nil)
             elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         } else {
-            let sequences = try generator.generate(key: RandomKey(seed: 9)).sequences
+            let sequences = generator.generate(key: RandomKey(seed: 9)).sequences
             _ = try Evaluation.evaluate(predictor: predictor, parameters: parameters, sequences: sequences)
             cpuStart = processCPUSeconds()
             let start = DispatchTime.now().uptimeNanoseconds

@@ -223,8 +223,8 @@ extension LSTM {
         }}}
 
         // Weight gradients: sums over the rows of dA in order (t descending, b ascending).
-        let inputsInOrder = rowsInBackwardOrder(x, fromStep: 0)
-        let previousHiddensInOrder = rowsInBackwardOrder(cache.hiddens, fromStep: 0, shiftedBy: 1)
+        let inputsInOrder = rowsInBackwardOrder(x)
+        let previousHiddensInOrder = rowsInBackwardOrder(cache.hiddens, shiftedBy: 1)
         let dInputKernel = weightGradient(inputsInOrder, dA, rowCount: length * batch, width: inputSize, fused: fused)
         let dRecurrentKernel = weightGradient(previousHiddensInOrder, dA, rowCount: (length - 1) * batch, width: H, fused: fused)
         var dBias = Tensor.zeros([fused])
@@ -288,7 +288,7 @@ extension LSTM {
     /// The rows of a `[B, L, D]` tensor reordered as (t descending from
     /// L - 1 down to `shift`, b ascending), taking step `t - shift` for row t:
     /// `shift = 0` gives x_t, `shift = 1` gives h_{t-1} for t >= 1.
-    static func rowsInBackwardOrder(_ x: Tensor, fromStep: Int, shiftedBy shift: Int = 0) -> Tensor {
+    static func rowsInBackwardOrder(_ x: Tensor, shiftedBy shift: Int = 0) -> Tensor {
         let (batch, length, width) = (x.shape[0], x.shape[1], x.shape[2])
         let steps = max(0, length - shift)
         var ordered = Tensor.zeros([steps * batch, width])

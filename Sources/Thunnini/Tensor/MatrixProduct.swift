@@ -55,12 +55,18 @@ public enum MatrixProduct {
                                   b: UnsafePointer<Double>, bRowStride: Int,
                                   c: UnsafeMutablePointer<Double>, cRowStride: Int) {
         guard rows > 0, columns > 0 else { return }
+        // Packing copies values (no arithmetic); it pays when several row
+        // blocks reuse a panel whose rows are far apart in memory. One panel
+        // buffer serves every k block of the call.
+        let pack = rows > 4 && bRowStride > 8 && min(inner, innerBlock) >= 32 && columns >= 8
+        let panel: UnsafeMutablePointer<Double>? = pack ? .allocate(capacity: innerBlock * 8) : nil
+        defer { panel?.deallocate() }
         var k0 = 0
         while k0 < inner {
             let depth = min(innerBlock, inner - k0)
             let aBlock = Operand(a.base + k0 * a.innerStride, rowStride: a.rowStride, innerStride: a.innerStride)
             accumulateBlock(rows: rows, inner: depth, columns: columns, a: aBlock, b: b + k0 * bRowStride,
-                            bRowStride: bRowStride, c: c, cRowStride: cRowStride)
+                            bRowStride: bRowStride, c: c, cRowStride: cRowStride, panel: depth >= 32 ? panel : nil)
             k0 += depth
         }
     }
@@ -71,17 +77,12 @@ public enum MatrixProduct {
     @inline(__always)
     static func accumulateBlock(rows: Int, inner: Int, columns: Int, a: Operand,
                                 b: UnsafePointer<Double>, bRowStride: Int,
-                                c: UnsafeMutablePointer<Double>, cRowStride: Int) {
-        // Packing copies values (no arithmetic); it pays when several row
-        // blocks reuse a panel whose rows are far apart in memory.
-        let pack = rows > 4 && bRowStride > 8 && inner >= 32
-        let panel = UnsafeMutablePointer<Double>.allocate(capacity: pack ? inner * 8 : 1)
-        defer { panel.deallocate() }
+                                c: UnsafeMutablePointer<Double>, cRowStride: Int, panel: UnsafeMutablePointer<Double>?) {
         var column = 0
         while column + 8 <= columns {
             var panelBase = b + column
             var panelStride = bRowStride
-            if pack {
+            if let panel {
                 for k in 0..<inner { store8(load8(b + k * bRowStride + column), panel + k * 8) }
                 panelBase = UnsafePointer(panel)
                 panelStride = 8
