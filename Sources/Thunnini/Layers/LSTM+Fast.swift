@@ -79,44 +79,19 @@ extension LSTM {
                         let row = (b * length + t) * H
                         let previousRow = (b * length + t - 1) * H
                         let a = preactivation + r * fused
-                        // Four units at a time, then the rest one by one: the
-                        // same operations per unit (Elementary's scalar
-                        // functions are one lane of the vector ones).
-                        var j = 0
-                        while j + 4 <= H {
-                            let i = Elementary.sigmoid(load4(a + j))
-                            let f = Elementary.sigmoid(load4(a + H + j))
-                            let g = Elementary.tanh(load4(a + 2 * H + j))
-                            let o = Elementary.sigmoid(load4(a + 3 * H + j))
-                            let cPrevious = t > 0 ? load4(out.c.base + previousRow + j) : SIMD4<Double>()
-                            let c = f * cPrevious + i * g
-                            let tanhC = Elementary.tanh(c)
-                            store4(c, out.c.base + row + j)
-                            store4(tanhC, out.tc.base + row + j)
-                            store4(o * tanhC, out.h.base + row + j)
-                            store4(i, out.i.base + row + j)
-                            store4(f, out.f.base + row + j)
-                            store4(g, out.g.base + row + j)
-                            store4(o, out.o.base + row + j)
-                            j += 4
-                        }
-                        while j < H {
-                            let i = Elementary.sigmoid(a[j])
-                            let f = Elementary.sigmoid(a[H + j])
-                            let g = Elementary.tanh(a[2 * H + j])
-                            let o = Elementary.sigmoid(a[3 * H + j])
+                        // Gate activations sixteen units at a time (Elementary's
+                        // scalar functions are one lane of the same code).
+                        Elementary.sigmoid(a, into: out.i.base + row, count: H)
+                        Elementary.sigmoid(a + H, into: out.f.base + row, count: H)
+                        Elementary.tanh(a + 2 * H, into: out.g.base + row, count: H)
+                        Elementary.sigmoid(a + 3 * H, into: out.o.base + row, count: H)
+                        let (i, f, g, c) = (out.i.base + row, out.f.base + row, out.g.base + row, out.c.base + row)
+                        for j in 0..<H {
                             let cPrevious = t > 0 ? out.c.base[previousRow + j] : 0
-                            let c = f * cPrevious + i * g
-                            let tanhC = Elementary.tanh(c)
-                            out.c.base[row + j] = c
-                            out.tc.base[row + j] = tanhC
-                            out.h.base[row + j] = o * tanhC
-                            out.i.base[row + j] = i
-                            out.f.base[row + j] = f
-                            out.g.base[row + j] = g
-                            out.o.base[row + j] = o
-                            j += 1
+                            c[j] = f[j] * cPrevious + i[j] * g[j]
                         }
+                        Elementary.tanh(c, into: out.tc.base + row, count: H)
+                        for j in 0..<H { out.h.base[row + j] = out.o.base[row + j] * out.tc.base[row + j] }
                     }
                 }
             }
@@ -169,18 +144,29 @@ extension LSTM {
                         let previousRow = (b * length + t - 1) * H
                         let da = dAShared.base + (firstRow + r) * fused
                         let carry = r * H
-                        for j in 0..<H {
-                            let i = iP[row + j], f = fP[row + j], g = gP[row + j], o = oP[row + j]
-                            let tanhC = tcP[row + j]
-                            let cPrevious = t > 0 ? cP[previousRow + j] : 0
-                            let dh = dhP[row + j] + dhNext[carry + j]
-                            var dc = dcNext[carry + j] + dh * o * (1 - tanhC * tanhC)
-                            if hasCellGradient { dc += dcP[row + j] }
-                            da[j] = dc * g * i * (1 - i)
-                            da[H + j] = dc * cPrevious * f * (1 - f)
-                            da[2 * H + j] = dc * i * (1 - g * g)
-                            da[3 * H + j] = dh * tanhC * o * (1 - o)
-                            dcNext[carry + j] = dc * f
+                        // Four units at a time, the rest as one lane of the same code.
+                        var j = 0
+                        while j < H {
+                            let lanes = min(4, H - j)
+                            func load(_ p: UnsafePointer<Double>) -> SIMD4<Double> {
+                                lanes == 4 ? load4(p) : SIMD4(repeating: p.pointee)
+                            }
+                            let cPrevious = t > 0 ? load(cP + previousRow + j) : SIMD4<Double>()
+                            let cellGradient = hasCellGradient ? load(dcP + row + j) : nil
+                            let unit = gateGradients(i: load(iP + row + j), f: load(fP + row + j), g: load(gP + row + j),
+                                                     o: load(oP + row + j), tanhC: load(tcP + row + j), cPrevious: cPrevious,
+                                                     dh: load(dhP + row + j) + load(dhNext + carry + j),
+                                                     dcCarried: load(dcNext + carry + j), dcFromAbove: cellGradient)
+                            if lanes == 4 {
+                                store4(unit.da.0, da + j); store4(unit.da.1, da + H + j)
+                                store4(unit.da.2, da + 2 * H + j); store4(unit.da.3, da + 3 * H + j)
+                                store4(unit.dcCarry, dcNext + carry + j)
+                            } else {
+                                da[j] = unit.da.0[0]; da[H + j] = unit.da.1[0]
+                                da[2 * H + j] = unit.da.2[0]; da[3 * H + j] = unit.da.3[0]
+                                dcNext[carry + j] = unit.dcCarry[0]
+                            }
+                            j += lanes == 4 ? 4 : 1
                         }
                     }
                     // dh_next = sum over gates of (da_g W_h<g>^T), each gate's sum from zero.
@@ -239,6 +225,20 @@ extension LSTM {
                  recurrentBias: unfuse(dBias, rows: 1, hiddenSize: H, gate: g).reshaped([H]))
         }
         return (dx, Parameters(inputGate: gradient(0), forgetGate: gradient(1), cellGate: gradient(2), outputGate: gradient(3)))
+    }
+
+    /// One backward step of four units, the scalar kernel's per-unit
+    /// arithmetic in its order: `dc = dc_next + dh o (1 - tanh(c)^2) [+ dc_in]`,
+    /// the four pre-activation gradients, and `dc f` carried to step t - 1.
+    @inline(__always)
+    static func gateGradients(i: SIMD4<Double>, f: SIMD4<Double>, g: SIMD4<Double>, o: SIMD4<Double>,
+                              tanhC: SIMD4<Double>, cPrevious: SIMD4<Double>, dh: SIMD4<Double>,
+                              dcCarried: SIMD4<Double>, dcFromAbove: SIMD4<Double>?)
+        -> (da: (SIMD4<Double>, SIMD4<Double>, SIMD4<Double>, SIMD4<Double>), dcCarry: SIMD4<Double>) {
+        var dc = dcCarried + dh * o * (1 - tanhC * tanhC)
+        if let dcFromAbove { dc += dcFromAbove }
+        return ((dc * g * i * (1 - i), dc * cPrevious * f * (1 - f), dc * i * (1 - g * g), dh * tanhC * o * (1 - o)),
+                dc * f)
     }
 
     @inline(__always)

@@ -65,4 +65,44 @@ struct ElementaryTests {
             }
         }
     }
+
+    /// The fast path skips the range masks when every lane is in range. This
+    /// fails if it skipped something that changes an in-range lane, or if a
+    /// vector with one special lane took the fast path (that lane would come
+    /// out wrong): sixteen-lane vectors mixing ordinary values with overflow,
+    /// underflow, saturation, infinities and NaN, against the checked
+    /// versions lane by lane, and the buffer functions (sixteen at a time plus
+    /// a ragged tail) against the scalar ones.
+    @Test("fast path, checked path, buffer and scalar versions give the same bits")
+    func fastPathMatchesCheckedPath() {
+        var generator = LayerTestGenerator(seed: 9)
+        let specials: [Double] = [710, -746, 23, -23, .infinity, -.infinity, .nan, 709.78, -745.13, 22, -22, -0.0]
+        var values: [Double] = []
+        for round in 0..<400 {
+            var v = Elementary.Vector()
+            for lane in 0..<16 { v[lane] = generator.normal() * (round.isMultiple(of: 2) ? 3 : 40) }
+            if round % 4 == 1 { v[round % 16] = specials[round % specials.count] }
+            let e = Elementary.exp(v), checkedE = Elementary.expChecked(v)
+            let t = Elementary.tanh(v), checkedT = Elementary.tanhChecked(v)
+            for lane in 0..<16 {
+                #expect(Self.same(e[lane], checkedE[lane]) && Self.same(t[lane], checkedT[lane]))
+                values.append(v[lane])
+            }
+        }
+        values.removeLast(5)  // a tail that is not a multiple of sixteen
+        var e = [Double](repeating: 0, count: values.count), t = e, s = e
+        values.withUnsafeBufferPointer { x in
+            e.withUnsafeMutableBufferPointer { Elementary.exp(x.baseAddress!, into: $0.baseAddress!, count: x.count) }
+            t.withUnsafeMutableBufferPointer { Elementary.tanh(x.baseAddress!, into: $0.baseAddress!, count: x.count) }
+            s.withUnsafeMutableBufferPointer { Elementary.sigmoid(x.baseAddress!, into: $0.baseAddress!, count: x.count) }
+        }
+        for (index, x) in values.enumerated() {
+            #expect(Self.same(e[index], Elementary.exp(x)) && Self.same(t[index], Elementary.tanh(x))
+                    && Self.same(s[index], Elementary.sigmoid(x)), "at \(x)")
+        }
+        #expect(Elementary.exp(Elementary.Vector(repeating: 710))[3] == .infinity)
+        #expect(Elementary.tanh(Elementary.Vector(repeating: -30))[15] == -1)
+    }
+
+    static func same(_ a: Double, _ b: Double) -> Bool { a.bitPattern == b.bitPattern || (a.isNaN && b.isNaN) }
 }

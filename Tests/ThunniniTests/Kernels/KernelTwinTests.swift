@@ -66,7 +66,7 @@ struct KernelTwinTests {
     }
 
     @Test("LSTM forward (every cached tensor) and backward twins, with and without a cell gradient",
-          arguments: [(1, 1, 1, 1), (2, 3, 1, 4), (5, 7, 3, 5), (9, 2, 16, 8), (4, 6, 2, 13)])
+          arguments: [(1, 1, 1, 1), (2, 3, 1, 4), (5, 7, 3, 5), (9, 2, 16, 8), (4, 6, 2, 13), (3, 4, 5, 37)])
     func lstm(batch: Int, length: Int, inputSize: Int, hiddenSize: Int) {
         var generator = LayerTestGenerator(seed: UInt64(batch * 1000 + length * 100 + inputSize * 10 + hiddenSize))
         func gate() -> LSTM.Gate {
