@@ -43,8 +43,10 @@ extension LSTM {
                          "LSTM gate shapes do not match input \(inputSize), hidden \(hiddenSize)")
         }
         let fused = 4 * hiddenSize
-        let inputKernel = fuse(gates.map(\.inputKernel), rows: inputSize, hiddenSize: hiddenSize)
-        let recurrentKernel = fuse(gates.map(\.recurrentKernel), rows: hiddenSize, hiddenSize: hiddenSize)
+        // [W_i; W_h]: the input kernel's rows, then the recurrent kernel's.
+        let stackedKernel = Tensor(shape: [inputSize + hiddenSize, 4 * hiddenSize],
+                                   storage: fuse(gates.map(\.inputKernel), rows: inputSize, hiddenSize: hiddenSize).storage
+                                       + fuse(gates.map(\.recurrentKernel), rows: hiddenSize, hiddenSize: hiddenSize).storage)
         let bias = fuse(gates.map(\.recurrentBias), rows: 1, hiddenSize: hiddenSize)
 
         var cells = Tensor.zeros([batch, length, hiddenSize])
@@ -53,7 +55,7 @@ extension LSTM {
         var inputGate = Tensor.zeros([batch, length, hiddenSize]), forgetGate = inputGate
         var cellGate = inputGate, outputGate = inputGate
         let H = hiddenSize
-        x.withPointer { xP in inputKernel.withPointer { wxP in recurrentKernel.withPointer { whP in bias.withPointer { biasP in
+        x.withPointer { xP in stackedKernel.withPointer { wP in bias.withPointer { biasP in
         cells.withMutablePointer { cP in hiddens.withMutablePointer { hP in tanhCells.withMutablePointer { tcP in
         inputGate.withMutablePointer { iP in forgetGate.withMutablePointer { fP in
         cellGate.withMutablePointer { gP in outputGate.withMutablePointer { oP in
@@ -62,18 +64,25 @@ extension LSTM {
             Parallel.forEachChunk(of: batch, minimumPerChunk: 4) { chunk in
                 let rows = chunk.count
                 let preactivation = UnsafeMutablePointer<Double>.allocate(capacity: rows * fused)
-                defer { preactivation.deallocate() }
+                // Row r: [x_t, h_{t-1}] of sequence chunk.lowerBound + r.
+                let width = inputSize + H
+                let stackedInput = UnsafeMutablePointer<Double>.allocate(capacity: rows * width)
+                defer { preactivation.deallocate(); stackedInput.deallocate() }
                 for t in 0..<length {
-                    // a = b_h, then + x_t W_i (i order), then + h_{t-1} W_h (k order).
-                    for r in 0..<rows { (preactivation + r * fused).update(from: biasP, count: fused) }
-                    MatrixProduct.accumulate(rows: rows, inner: inputSize, columns: fused,
-                                             a: .init(xP + (chunk.lowerBound * length + t) * inputSize, rowStride: length * inputSize),
-                                             b: wxP, bRowStride: fused, c: preactivation, cRowStride: fused)
-                    if t > 0 {
-                        MatrixProduct.accumulate(rows: rows, inner: H, columns: fused,
-                                                 a: .init(UnsafePointer(out.h.base) + (chunk.lowerBound * length + t - 1) * H, rowStride: length * H),
-                                                 b: whP, bRowStride: fused, c: preactivation, cRowStride: fused)
+                    // a = b_h, then + x_t W_i (i order), then + h_{t-1} W_h (k
+                    // order): one product over [x_t, h_{t-1}] and [W_i; W_h]
+                    // (over x_t and W_i alone at t = 0).
+                    for r in 0..<rows {
+                        let b = chunk.lowerBound + r
+                        (preactivation + r * fused).update(from: biasP, count: fused)
+                        (stackedInput + r * width).update(from: xP + (b * length + t) * inputSize, count: inputSize)
+                        if t > 0 {
+                            (stackedInput + r * width + inputSize).update(from: out.h.base + (b * length + t - 1) * H, count: H)
+                        }
                     }
+                    MatrixProduct.accumulate(rows: rows, inner: t > 0 ? width : inputSize, columns: fused,
+                                             a: .init(stackedInput, rowStride: width),
+                                             b: wP, bRowStride: fused, c: preactivation, cRowStride: fused)
                     for r in 0..<rows {
                         let b = chunk.lowerBound + r
                         let row = (b * length + t) * H
@@ -95,7 +104,7 @@ extension LSTM {
                     }
                 }
             }
-        }}}}}}}}}}}
+        }}}}}}}}}}
         let cache = Cache(input: x, cells: cells, hiddens: hiddens, inputGate: inputGate,
                           forgetGate: forgetGate, cellGate: cellGate, outputGate: outputGate,
                           tanhCells: tanhCells)
@@ -209,16 +218,7 @@ extension LSTM {
         }}}
 
         // Weight gradients: sums over the rows of dA in order (t descending, b ascending).
-        let inputsInOrder = rowsInBackwardOrder(x)
-        let previousHiddensInOrder = rowsInBackwardOrder(cache.hiddens, shiftedBy: 1)
-        let dInputKernel = weightGradient(inputsInOrder, dA, rowCount: length * batch, width: inputSize, fused: fused)
-        let dRecurrentKernel = weightGradient(previousHiddensInOrder, dA, rowCount: (length - 1) * batch, width: H, fused: fused)
-        var dBias = Tensor.zeros([fused])
-        dA.withPointer { daP in dBias.withMutablePointer { dbP in
-            for row in 0..<(length * batch) {
-                for column in 0..<fused { dbP[column] += daP[row * fused + column] }
-            }
-        }}
+        let (dBias, dInputKernel, dRecurrentKernel) = weightGradients(dA, input: x, hiddens: cache.hiddens, fused: fused)
         func gradient(_ g: Int) -> Gate {
             Gate(inputKernel: unfuse(dInputKernel, rows: inputSize, hiddenSize: H, gate: g),
                  recurrentKernel: unfuse(dRecurrentKernel, rows: H, hiddenSize: H, gate: g),
@@ -285,35 +285,52 @@ extension LSTM {
         return part
     }
 
-    /// The rows of a `[B, L, D]` tensor reordered as (t descending from
-    /// L - 1 down to `shift`, b ascending), taking step `t - shift` for row t:
-    /// `shift = 0` gives x_t, `shift = 1` gives h_{t-1} for t >= 1.
-    static func rowsInBackwardOrder(_ x: Tensor, shiftedBy shift: Int = 0) -> Tensor {
-        let (batch, length, width) = (x.shape[0], x.shape[1], x.shape[2])
-        let steps = max(0, length - shift)
-        var ordered = Tensor.zeros([steps * batch, width])
-        var row = 0
-        for t in stride(from: length - 1, through: shift, by: -1) {
-            for b in 0..<batch {
-                for i in 0..<width { ordered.storage[row * width + i] = x.storage[(b * length + t - shift) * width + i] }
-                row += 1
-            }
-        }
-        return ordered
-    }
-
-    /// `dW[i, c] = sum over rows r in order of rows[r, i] dA[r, c]`, from zero,
-    /// split across threads by kernel row i.
-    static func weightGradient(_ rows: Tensor, _ dA: Tensor, rowCount: Int, width: Int, fused: Int) -> Tensor {
+    /// The weight gradients from the pre-activation gradients `dA` (rows in
+    /// the scalar kernel's order: row (L-1-t) B + b holds (b, t)):
+    /// `dBias[c] = sum dA[row, c]`, `dW_i[i, c] = sum x_t[b, i] dA[row, c]`,
+    /// `dW_h[k, c] = sum h_{t-1}[b, k] dA[row, c]` (t >= 1), each from zero in
+    /// row order.
+    ///
+    /// One product per time step (descending) over the B rows of step t, with
+    /// the rows `[1, x_t, h_{t-1}]` as A: the bias is the product with ones
+    /// (`1 * v == v` exactly, so it adds the same values as the scalar sum).
+    /// At t = 0 the h rows are left out, as they are last. Kernel rows are
+    /// split across threads; each keeps its sums, in order, in one thread, and
+    /// step t's slice of dA stays in cache while it is used.
+    static func weightGradients(_ dA: Tensor, input x: Tensor, hiddens: Tensor, fused: Int)
+        -> (bias: Tensor, input: Tensor, recurrent: Tensor) {
+        let (batch, length, inputSize) = (x.shape[0], x.shape[1], x.shape[2])
+        let H = hiddens.shape[2]
+        let width = 1 + inputSize + H
         var dW = Tensor.zeros([width, fused])
-        rows.withPointer { rP in dA.withPointer { daP in dW.withMutablePointer { dwP in
+        x.withPointer { xP in hiddens.withPointer { hP in dA.withPointer { daP in dW.withMutablePointer { dwP in
             let out = SharedPointer(dwP)
             Parallel.forEachChunk(of: width) { chunk in
-                MatrixProduct.accumulate(rows: chunk.count, inner: rowCount, columns: fused,
-                                         a: .init(rP + chunk.lowerBound, rowStride: 1, innerStride: width),
-                                         b: daP, bRowStride: fused, c: out.base + chunk.lowerBound * fused, cRowStride: fused)
+                // transposedRows[b * count + (w - lowerBound)] = row w of [1, x_t, h_{t-1}] for sequence b.
+                let count = chunk.count
+                let transposedRows = UnsafeMutablePointer<Double>.allocate(capacity: batch * count)
+                defer { transposedRows.deallocate() }
+                for t in stride(from: length - 1, through: 0, by: -1) {
+                    let usedRows = t > 0 ? count : max(0, min(chunk.upperBound, 1 + inputSize) - chunk.lowerBound)
+                    guard usedRows > 0 else { continue }
+                    for b in 0..<batch {
+                        let target = transposedRows + b * count
+                        for w in chunk.lowerBound..<(chunk.lowerBound + usedRows) {
+                            target[w - chunk.lowerBound] = w == 0 ? 1
+                                : w <= inputSize ? xP[(b * length + t) * inputSize + w - 1]
+                                : hP[(b * length + t - 1) * H + w - 1 - inputSize]
+                        }
+                    }
+                    MatrixProduct.accumulate(rows: usedRows, inner: batch, columns: fused,
+                                             a: .init(transposedRows, rowStride: 1, innerStride: count),
+                                             b: daP + (length - 1 - t) * batch * fused, bRowStride: fused,
+                                             c: out.base + chunk.lowerBound * fused, cRowStride: fused)
+                }
             }
-        }}}
-        return dW
+        }}}}
+        func rows(_ range: Range<Int>) -> Tensor {
+            Tensor(shape: [range.count, fused], storage: Array(dW.storage[(range.lowerBound * fused)..<(range.upperBound * fused)]))
+        }
+        return (rows(0..<1).reshaped([fused]), rows(1..<(1 + inputSize)), rows((1 + inputSize)..<width))
     }
 }

@@ -113,7 +113,7 @@ public enum Elementary {
     @inline(__always)
     public static func exp(_ x: Vector) -> Vector {
         let inRange = (x .>= Vector(repeating: expUnderflow)) .& (x .<= Vector(repeating: expOverflow))
-        return _fastPath(all(inRange)) ? expInRange(x) : expChecked(x)
+        return _fastPath(allLanes(inRange)) ? expInRange(x) : expChecked(x)
     }
 
     /// `tanh|x| = e / (e + 2)` with `e = e^(2|x|) - 1`, for |x| <= 22.
@@ -153,7 +153,7 @@ public enum Elementary {
     @inline(__always)
     public static func tanh(_ x: Vector) -> Vector {
         let magnitude = magnitude(x)
-        guard _fastPath(all(magnitude .<= Vector(repeating: tanhSaturation))) else { return tanhChecked(x) }
+        guard _fastPath(allLanes(magnitude .<= Vector(repeating: tanhSaturation))) else { return tanhChecked(x) }
         return withSign(of: x, tanhOfMagnitude(magnitude))
     }
 
@@ -161,6 +161,17 @@ public enum Elementary {
     @inline(__always)
     public static func sigmoid(_ a: Vector) -> Vector {
         1 / (1 + exp(-a))
+    }
+
+    /// Whether every lane of a mask is set (the standard library's `all`
+    /// is a generic reduction that is not inlined).
+    @inline(__always)
+    static func allLanes(_ mask: SIMDMask<SIMD16<Int64>>) -> Bool {
+        let lanes = unsafeBitCast(mask, to: SIMD16<Int64>.self)
+        let eight = lanes.lowHalf & lanes.highHalf
+        let four = eight.lowHalf & eight.highHalf
+        let two = four.lowHalf & four.highHalf
+        return (two[0] & two[1]) == -1
     }
 
     @inline(__always)
