@@ -49,16 +49,11 @@ extension LSTM {
                                        + fuse(gates.map(\.recurrentKernel), rows: hiddenSize, hiddenSize: hiddenSize).storage)
         let bias = fuse(gates.map(\.recurrentBias), rows: 1, hiddenSize: hiddenSize)
 
-        var cells = Tensor.zeros([batch, length, hiddenSize])
-        var hiddens = Tensor.zeros([batch, length, hiddenSize])
-        var tanhCells = Tensor.zeros([batch, length, hiddenSize])
-        var inputGate = Tensor.zeros([batch, length, hiddenSize]), forgetGate = inputGate
-        var cellGate = inputGate, outputGate = inputGate
         let H = hiddenSize
+        // Every element of the seven outputs is written below.
+        let outputs = Tensor.writingEveryElement(of: 7, shape: [batch, length, hiddenSize]) { pointers in
+        let (cP, hP, tcP, iP, fP, gP, oP) = (pointers[0], pointers[1], pointers[2], pointers[3], pointers[4], pointers[5], pointers[6])
         x.withPointer { xP in stackedKernel.withPointer { wP in bias.withPointer { biasP in
-        cells.withMutablePointer { cP in hiddens.withMutablePointer { hP in tanhCells.withMutablePointer { tcP in
-        inputGate.withMutablePointer { iP in forgetGate.withMutablePointer { fP in
-        cellGate.withMutablePointer { gP in outputGate.withMutablePointer { oP in
             let out = (c: SharedPointer(cP), h: SharedPointer(hP), tc: SharedPointer(tcP),
                        i: SharedPointer(iP), f: SharedPointer(fP), g: SharedPointer(gP), o: SharedPointer(oP))
             Parallel.forEachChunk(of: batch, minimumPerChunk: 4) { chunk in
@@ -104,7 +99,9 @@ extension LSTM {
                     }
                 }
             }
-        }}}}}}}}}}
+        }}}}
+        let (cells, hiddens, tanhCells) = (outputs[0], outputs[1], outputs[2])
+        let (inputGate, forgetGate, cellGate, outputGate) = (outputs[3], outputs[4], outputs[5], outputs[6])
         let cache = Cache(input: x, cells: cells, hiddens: hiddens, inputGate: inputGate,
                           forgetGate: forgetGate, cellGate: cellGate, outputGate: outputGate,
                           tanhCells: tanhCells)
@@ -130,8 +127,8 @@ extension LSTM {
 
         // Pre-activation gradients in the scalar kernel's summation order:
         // row (L-1-t) B + b holds (b, t).
-        var dA = Tensor.zeros([length * batch, fused])
-        dA.withMutablePointer { daP in
+        // Every row is written in the time loop.
+        let dA = Tensor(shape: [length * batch, fused]) { daP in
         recurrentT.withPointer { whtP in
         dHiddens.withPointer { dhP in dCellsOrZero.withPointer { dcP in tanhCells.withPointer { tcP in
         cache.cells.withPointer { cP in cache.inputGate.withPointer { iP in cache.forgetGate.withPointer { fP in
@@ -186,7 +183,7 @@ extension LSTM {
                         MatrixProduct.accumulate(rows: rows, inner: H, columns: H,
                                                  a: .init(UnsafePointer(dAShared.base) + firstRow * fused + gate * H, rowStride: fused),
                                                  b: whtP + gate * H * H, bRowStride: H, c: partial, cRowStride: H)
-                        for e in 0..<(rows * H) { dhNext[e] += partial[e] }
+                        addInPlace(dhNext, partial, count: rows * H)
                     }
                 }
             }
@@ -210,7 +207,7 @@ extension LSTM {
                                                  c: partial, cRowStride: inputSize)
                         for r in 0..<rows {
                             let target = dxShared.base + ((chunk.lowerBound + r) * length + t) * inputSize
-                            for i in 0..<inputSize { target[i] += partial[r * inputSize + i] }
+                            addInPlace(target, partial + r * inputSize, count: inputSize)
                         }
                     }
                 }
@@ -239,6 +236,25 @@ extension LSTM {
         if let dcFromAbove { dc += dcFromAbove }
         return ((dc * g * i * (1 - i), dc * cPrevious * f * (1 - f), dc * i * (1 - g * g), dh * tanhC * o * (1 - o)),
                 dc * f)
+    }
+
+    /// `target[e] += source[e]` for `e < count`, four at a time (one addition per element).
+    @inline(__always)
+    static func addInPlace(_ target: UnsafeMutablePointer<Double>, _ source: UnsafePointer<Double>, count: Int) {
+        var e = 0
+        while e + 4 <= count {
+            store4(load4(target + e) + load4(source + e), target + e)
+            e += 4
+        }
+        while e < count {
+            target[e] += source[e]
+            e += 1
+        }
+    }
+
+    @inline(__always)
+    static func addInPlace(_ target: UnsafeMutablePointer<Double>, _ source: UnsafeMutablePointer<Double>, count: Int) {
+        addInPlace(target, UnsafePointer(source), count: count)
     }
 
     @inline(__always)
@@ -313,12 +329,19 @@ extension LSTM {
                 for t in stride(from: length - 1, through: 0, by: -1) {
                     let usedRows = t > 0 ? count : max(0, min(chunk.upperBound, 1 + inputSize) - chunk.lowerBound)
                     guard usedRows > 0 else { continue }
+                    // Row w of [1, x_t, h_{t-1}]: its ranges within the chunk.
+                    let used = chunk.lowerBound..<(chunk.lowerBound + usedRows)
+                    let xRange = used.clamped(to: 1..<(1 + inputSize)), hRange = used.clamped(to: (1 + inputSize)..<width)
                     for b in 0..<batch {
                         let target = transposedRows + b * count
-                        for w in chunk.lowerBound..<(chunk.lowerBound + usedRows) {
-                            target[w - chunk.lowerBound] = w == 0 ? 1
-                                : w <= inputSize ? xP[(b * length + t) * inputSize + w - 1]
-                                : hP[(b * length + t - 1) * H + w - 1 - inputSize]
+                        if used.contains(0) { target[0] = 1 }  // then chunk.lowerBound == 0
+                        if !xRange.isEmpty {
+                            (target + xRange.lowerBound - chunk.lowerBound).update(from: xP + (b * length + t) * inputSize + xRange.lowerBound - 1,
+                                                                count: xRange.count)
+                        }
+                        if !hRange.isEmpty {
+                            (target + hRange.lowerBound - chunk.lowerBound).update(from: hP + (b * length + t - 1) * H + hRange.lowerBound - 1 - inputSize,
+                                                                count: hRange.count)
                         }
                     }
                     MatrixProduct.accumulate(rows: usedRows, inner: batch, columns: fused,

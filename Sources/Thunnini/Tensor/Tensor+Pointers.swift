@@ -21,6 +21,42 @@ extension Tensor {
             return try withUnsafeMutablePointer(to: &dummy) { try body($0) }
         }
     }
+
+    /// A tensor whose elements are all written by `body`, without filling
+    /// them with zeros first (the fast kernels overwrite every element of
+    /// their outputs; the twin tests compare every element with the scalar
+    /// kernel's). `body` must write each of the `shape`'s elements.
+    public init(shape: [Int], writingEveryElement body: (UnsafeMutablePointer<Double>) -> Void) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative extent in shape \(shape)")
+        let count = shape.reduce(1, *)
+        let storage = [Double](unsafeUninitializedCapacity: count) { buffer, initializedCount in
+            if let base = buffer.baseAddress {
+                body(base)
+            } else {
+                var dummy = 0.0
+                withUnsafeMutablePointer(to: &dummy) { body($0) }
+            }
+            initializedCount = count
+        }
+        self.init(shape: shape, storage: storage)
+    }
+
+    /// `count` tensors of one shape, each of whose elements `body` writes
+    /// (see `init(shape:writingEveryElement:)`); `body` gets their pointers in order.
+    public static func writingEveryElement(of count: Int, shape: [Int],
+                                           _ body: ([UnsafeMutablePointer<Double>]) -> Void) -> [Tensor] {
+        var pointers: [UnsafeMutablePointer<Double>] = []
+        var innermostFirst: [Tensor] = []
+        func nest(_ remaining: Int) {
+            guard remaining > 0 else { return body(pointers) }
+            innermostFirst.append(Tensor(shape: shape, writingEveryElement: { pointer in
+                pointers.append(pointer)
+                nest(remaining - 1)
+            }))
+        }
+        nest(count)
+        return innermostFirst.reversed()
+    }
 }
 
 /// A pointer that may be shared by the chunks of `Parallel.forEachChunk`,
