@@ -48,25 +48,25 @@ public enum GELU {
         KernelMode.useReferenceKernels ? backwardReference(dy, x: x) : backwardFast(dy, x: x)
     }
 
-    /// Fast twin of `forwardReference`: four elements at a time with the same
-    /// expression, the rest one by one (the same bits); chunks of elements
-    /// run on separate threads.
+    /// Fast twin of `forwardReference`: sixteen elements at a time (the width
+    /// of `Elementary`) with the same expression, the rest one by one (the
+    /// same bits); chunks of elements run on separate threads.
     public static func forwardFast(_ x: Tensor) -> Tensor {
         var y = x
         let count = x.count
         x.withPointer { xP in y.withMutablePointer { yShared in
             let out = SharedPointer(yShared)
             // Elements are independent: chunks of whole SIMD groups across threads.
-            Parallel.forEachChunk(of: (count + 3) / 4, minimumPerChunk: 4096) { groups in
+            Parallel.forEachChunk(of: (count + 15) / 16, minimumPerChunk: 1024) { groups in
             let yP = out.base
-            var index = groups.lowerBound * 4
-            let end = min(count, groups.upperBound * 4)
-            while index + 4 <= end {
-                let v = UnsafeRawPointer(xP + index).loadUnaligned(as: SIMD4<Double>.self)
+            var index = groups.lowerBound * 16
+            let end = min(count, groups.upperBound * 16)
+            while index + 16 <= end {
+                let v = UnsafeRawPointer(xP + index).loadUnaligned(as: Elementary.Vector.self)
                 let u = sqrtTwoOverPi * (v + cubicCoefficient * v * v * v)
                 let value = 0.5 * v * (1 + Elementary.tanh(u))
-                UnsafeMutableRawPointer(yP + index).storeBytes(of: value, as: SIMD4<Double>.self)
-                index += 4
+                UnsafeMutableRawPointer(yP + index).storeBytes(of: value, as: Elementary.Vector.self)
+                index += 16
             }
             while index < end {
                 let v = xP[index]
@@ -79,26 +79,26 @@ public enum GELU {
         return y
     }
 
-    /// Fast twin of `backwardReference` (same operations, four at a time).
+    /// Fast twin of `backwardReference` (same operations, sixteen at a time).
     public static func backwardFast(_ dy: Tensor, x: Tensor) -> Tensor {
         precondition(dy.shape == x.shape, "GELU upstream gradient \(dy.shape) != input \(x.shape)")
         var dx = x
         let count = x.count
         x.withPointer { xP in dy.withPointer { dyP in dx.withMutablePointer { dxShared in
             let out = SharedPointer(dxShared)
-            Parallel.forEachChunk(of: (count + 3) / 4, minimumPerChunk: 4096) { groups in
+            Parallel.forEachChunk(of: (count + 15) / 16, minimumPerChunk: 1024) { groups in
             let dxP = out.base
-            var index = groups.lowerBound * 4
-            let end = min(count, groups.upperBound * 4)
-            while index + 4 <= end {
-                let v = UnsafeRawPointer(xP + index).loadUnaligned(as: SIMD4<Double>.self)
+            var index = groups.lowerBound * 16
+            let end = min(count, groups.upperBound * 16)
+            while index + 16 <= end {
+                let v = UnsafeRawPointer(xP + index).loadUnaligned(as: Elementary.Vector.self)
                 let u = sqrtTwoOverPi * (v + cubicCoefficient * v * v * v)
                 let t = Elementary.tanh(u)
                 let duDx = sqrtTwoOverPi * (1 + 3 * cubicCoefficient * v * v)
                 let derivative = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * duDx
-                let upstream = UnsafeRawPointer(dyP + index).loadUnaligned(as: SIMD4<Double>.self)
-                UnsafeMutableRawPointer(dxP + index).storeBytes(of: upstream * derivative, as: SIMD4<Double>.self)
-                index += 4
+                let upstream = UnsafeRawPointer(dyP + index).loadUnaligned(as: Elementary.Vector.self)
+                UnsafeMutableRawPointer(dxP + index).storeBytes(of: upstream * derivative, as: Elementary.Vector.self)
+                index += 16
             }
             while index < end {
                 let v = xP[index]

@@ -90,12 +90,29 @@ extension LSTM {
                         Elementary.tanh(a + 2 * H, into: out.g.base + row, count: H)
                         Elementary.sigmoid(a + 3 * H, into: out.o.base + row, count: H)
                         let (i, f, g, c) = (out.i.base + row, out.f.base + row, out.g.base + row, out.c.base + row)
-                        for j in 0..<H {
+                        let (o, tanhC, h) = (out.o.base + row, out.tc.base + row, out.h.base + row)
+                        // c = f c_{t-1} + i g (c_{-1} = 0), four units at a time, then the rest.
+                        var j = 0
+                        while j + 4 <= H {
+                            let cPrevious = t > 0 ? load4(out.c.base + previousRow + j) : SIMD4<Double>()
+                            store4(load4(f + j) * cPrevious + load4(i + j) * load4(g + j), c + j)
+                            j += 4
+                        }
+                        while j < H {
                             let cPrevious = t > 0 ? out.c.base[previousRow + j] : 0
                             c[j] = f[j] * cPrevious + i[j] * g[j]
+                            j += 1
                         }
-                        Elementary.tanh(c, into: out.tc.base + row, count: H)
-                        for j in 0..<H { out.h.base[row + j] = out.o.base[row + j] * out.tc.base[row + j] }
+                        Elementary.tanh(c, into: tanhC, count: H)
+                        j = 0
+                        while j + 4 <= H {
+                            store4(load4(o + j) * load4(tanhC + j), h + j)
+                            j += 4
+                        }
+                        while j < H {
+                            h[j] = o[j] * tanhC[j]
+                            j += 1
+                        }
                     }
                 }
             }
