@@ -1,9 +1,16 @@
 import Foundation
 
 /// The fast twins of the attention core (Docs/performance.md): the loops of
-/// `attendReference` and `attendBackwardReference` unchanged per (b, h, t),
-/// over raw pointers, with the batch split across threads. Sequences never
-/// interact, so every output element sees the same operations in the same
+/// `attendReference` and `attendBackwardReference` with the batch split
+/// across threads (sequences never interact) and independent outputs
+/// computed four at a time:
+/// - the scores of one query against four keys at once, from a transposed
+///   copy of the head's keys (each score still adds its d terms in d order);
+/// - the softmax's exponentials sixteen at a time (`Elementary`), its max
+///   and total in s order as in the scalar loop;
+/// - the weighted sums (`merged`, `dq`, `dk`, `dv`) four features at a time,
+///   each feature adding its s (or t) terms in the scalar loop's order.
+/// Every output element therefore sees the same operations in the same
 /// order as in the scalar kernel.
 extension MultiHeadAttention {
     /// Fast twin of `attendReference`; results equal it bit for bit.
@@ -17,45 +24,28 @@ extension MultiHeadAttention {
             let (pShared, mShared) = (SharedPointer(pP), SharedPointer(mP))
             Parallel.forEachChunk(of: batch) { chunk in
                 let (probabilities, merged) = (pShared.base, mShared.base)
+                let keysTransposed = UnsafeMutablePointer<Double>.allocate(capacity: max(1, headWidth * length))
+                defer { keysTransposed.deallocate() }
                 for b in chunk {
                     for h in 0..<headCount {
                         let headOffset = h * headWidth
+                        transposeHead(kP, b: b, headOffset: headOffset, length: length, width: width,
+                                      headWidth: headWidth, into: keysTransposed)
                         for t in 0..<length {
                             let qRow = (b * length + t) * width + headOffset
-                            let pRow = ((b * headCount + h) * length + t) * length
+                            let scores = probabilities + ((b * headCount + h) * length + t) * length
+                            dotProducts(query: qP + qRow, keysTransposed: keysTransposed, length: length,
+                                        headWidth: headWidth, count: t + 1, scale: inverseSqrtHeadWidth, into: scores)
                             var largest = -Double.infinity
-                            for s in 0...t {
-                                let kRow = (b * length + s) * width + headOffset
-                                var score = 0.0
-                                for d in 0..<headWidth { score += qP[qRow + d] * kP[kRow + d] }
-                                score *= inverseSqrtHeadWidth
-                                probabilities[pRow + s] = score
-                                largest = Swift.max(largest, score)
-                            }
-                            // exp four scores at a time; the total still adds them in s order.
+                            for s in 0...t { largest = Swift.max(largest, scores[s]) }
+                            // Softmax over s in place: exp(score - largest), the total in s order.
+                            for s in 0...t { scores[s] = scores[s] - largest }
+                            Elementary.exp(scores, into: scores, count: t + 1)
                             var total = 0.0
-                            var s = 0
-                            while s + 4 <= t + 1 {
-                                let p = probabilities + pRow + s
-                                let e = Elementary.exp(UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Double>.self) - SIMD4(repeating: largest))
-                                UnsafeMutableRawPointer(p).storeBytes(of: e, as: SIMD4<Double>.self)
-                                total += e[0]
-                                total += e[1]
-                                total += e[2]
-                                total += e[3]
-                                s += 4
-                            }
-                            while s <= t {
-                                let e = Elementary.exp(probabilities[pRow + s] - largest)
-                                probabilities[pRow + s] = e
-                                total += e
-                                s += 1
-                            }
-                            for s in 0...t { probabilities[pRow + s] /= total }
+                            for s in 0...t { total += scores[s] }
+                            for s in 0...t { scores[s] /= total }
                             for s in 0...t {
-                                let weight = probabilities[pRow + s]
-                                let vRow = (b * length + s) * width + headOffset
-                                for d in 0..<headWidth { merged[qRow + d] += weight * vP[vRow + d] }
+                                addScaled(scores[s], vP + (b * length + s) * width + headOffset, to: merged + qRow, count: headWidth)
                             }
                         }
                     }
@@ -77,38 +67,85 @@ extension MultiHeadAttention {
             Parallel.forEachChunk(of: batch) { chunk in
                 let (dq, dk, dv) = (dqShared.base, dkShared.base, dvShared.base)
                 let dScores = UnsafeMutablePointer<Double>.allocate(capacity: max(1, length))
-                defer { dScores.deallocate() }
+                let valuesTransposed = UnsafeMutablePointer<Double>.allocate(capacity: max(1, headWidth * length))
+                defer { dScores.deallocate(); valuesTransposed.deallocate() }
                 for b in chunk {
                     for h in 0..<headCount {
                         let headOffset = h * headWidth
+                        transposeHead(vP, b: b, headOffset: headOffset, length: length, width: width,
+                                      headWidth: headWidth, into: valuesTransposed)
                         for t in 0..<length {
                             let qRow = (b * length + t) * width + headOffset
-                            let pRow = ((b * headCount + h) * length + t) * length
+                            let weights = pP + ((b * headCount + h) * length + t) * length
+                            // dP[t, s] = dO_t . v_s (d order), and dv_s += P[t, s] dO_t.
+                            dotProducts(query: doP + qRow, keysTransposed: valuesTransposed, length: length,
+                                        headWidth: headWidth, count: t + 1, scale: nil, into: dScores)
                             var weighted = 0.0
                             for s in 0...t {
-                                let vRow = (b * length + s) * width + headOffset
-                                let weight = pP[pRow + s]
-                                var dp = 0.0
-                                for d in 0..<headWidth {
-                                    let dOut = doP[qRow + d]
-                                    dp += dOut * vP[vRow + d]
-                                    dv[vRow + d] += weight * dOut
-                                }
-                                dScores[s] = dp
-                                weighted += weight * dp
+                                addScaled(weights[s], doP + qRow, to: dv + (b * length + s) * width + headOffset, count: headWidth)
+                                weighted += weights[s] * dScores[s]
                             }
                             for s in 0...t {
-                                let dScore = pP[pRow + s] * (dScores[s] - weighted) * inverseSqrtHeadWidth
+                                let dScore = weights[s] * (dScores[s] - weighted) * inverseSqrtHeadWidth
                                 let kRow = (b * length + s) * width + headOffset
-                                for d in 0..<headWidth {
-                                    dq[qRow + d] += dScore * kP[kRow + d]
-                                    dk[kRow + d] += dScore * qP[qRow + d]
-                                }
+                                addScaled(dScore, kP + kRow, to: dq + qRow, count: headWidth)
+                                addScaled(dScore, qP + qRow, to: dk + kRow, count: headWidth)
                             }
                         }
                     }
                 }
             }
         }}}}}}}}
+    }
+
+    /// `transposed[d * length + s]` = feature d of head `headOffset / headWidth`
+    /// at position s of sequence b.
+    @inline(__always)
+    static func transposeHead(_ x: UnsafePointer<Double>, b: Int, headOffset: Int, length: Int, width: Int,
+                              headWidth: Int, into transposed: UnsafeMutablePointer<Double>) {
+        for s in 0..<length {
+            let row = x + (b * length + s) * width + headOffset
+            for d in 0..<headWidth { transposed[d * length + s] = row[d] }
+        }
+    }
+
+    /// `out[s] = (sum over d in order of query[d] keys[d, s]) [* scale]` for
+    /// `s < count`, four keys at a time (each sum from zero, as the scalar loop).
+    @inline(__always)
+    static func dotProducts(query: UnsafePointer<Double>, keysTransposed: UnsafePointer<Double>, length: Int,
+                            headWidth: Int, count: Int, scale: Double?, into out: UnsafeMutablePointer<Double>) {
+        var s = 0
+        while s + 4 <= count {
+            var score = SIMD4<Double>()
+            for d in 0..<headWidth {
+                score += SIMD4(repeating: query[d]) * UnsafeRawPointer(keysTransposed + d * length + s).loadUnaligned(as: SIMD4<Double>.self)
+            }
+            if let scale { score *= scale }
+            UnsafeMutableRawPointer(out + s).storeBytes(of: score, as: SIMD4<Double>.self)
+            s += 4
+        }
+        while s < count {
+            var score = 0.0
+            for d in 0..<headWidth { score += query[d] * keysTransposed[d * length + s] }
+            if let scale { score *= scale }
+            out[s] = score
+            s += 1
+        }
+    }
+
+    /// `target[d] += weight * source[d]` for `d < count`, four at a time.
+    @inline(__always)
+    static func addScaled(_ weight: Double, _ source: UnsafePointer<Double>, to target: UnsafeMutablePointer<Double>, count: Int) {
+        var d = 0
+        while d + 4 <= count {
+            let sum = UnsafeRawPointer(target + d).loadUnaligned(as: SIMD4<Double>.self)
+                + SIMD4(repeating: weight) * UnsafeRawPointer(source + d).loadUnaligned(as: SIMD4<Double>.self)
+            UnsafeMutableRawPointer(target + d).storeBytes(of: sum, as: SIMD4<Double>.self)
+            d += 4
+        }
+        while d < count {
+            target[d] += weight * source[d]
+            d += 1
+        }
     }
 }

@@ -161,7 +161,7 @@ struct NormAttentionTwinTests {
         }
     }
 
-    @Test("attention core forward and backward twins", arguments: [(1, 1, 1, 1), (3, 5, 4, 2), (5, 9, 6, 3)])
+    @Test("attention core forward and backward twins", arguments: [(1, 1, 1, 1), (3, 5, 4, 2), (5, 9, 6, 3), (2, 37, 16, 4), (2, 21, 30, 3)])
     func attention(batch: Int, length: Int, width: Int, heads: Int) {
         var generator = LayerTestGenerator(seed: UInt64(batch * 100 + length * 10 + width))
         let (q, k, v) = (generator.tensor([batch, length, width]), generator.tensor([batch, length, width]), generator.tensor([batch, length, width]))
