@@ -9,7 +9,8 @@ import Foundation
 /// - the softmax's exponentials sixteen at a time (`Elementary`), its max
 ///   and total in s order as in the scalar loop;
 /// - the weighted sums (`merged`, `dq`, `dk`, `dv`) four features at a time,
-///   each feature adding its s (or t) terms in the scalar loop's order.
+///   each feature adding its s (or t) terms in the scalar loop's order (a
+///   row summed over s is kept in registers).
 /// Every output element therefore sees the same operations in the same
 /// order as in the scalar kernel.
 extension MultiHeadAttention {
@@ -44,9 +45,8 @@ extension MultiHeadAttention {
                             var total = 0.0
                             for s in 0...t { total += scores[s] }
                             for s in 0...t { scores[s] /= total }
-                            for s in 0...t {
-                                addScaled(scores[s], vP + (b * length + s) * width + headOffset, to: merged + qRow, count: headWidth)
-                            }
+                            accumulateWeightedRows(scores, count: t + 1, rows: vP + b * length * width + headOffset,
+                                                   rowStride: width, into: merged + qRow, headWidth: headWidth)
                         }
                     }
                 }
@@ -85,11 +85,12 @@ extension MultiHeadAttention {
                                 addScaled(weights[s], doP + qRow, to: dv + (b * length + s) * width + headOffset, count: headWidth)
                                 weighted += weights[s] * dScores[s]
                             }
+                            // dS[t, s] in place of dP, then dq_t += sum_s dS k_s and dk_s += dS q_t.
+                            for s in 0...t { dScores[s] = weights[s] * (dScores[s] - weighted) * inverseSqrtHeadWidth }
+                            accumulateWeightedRows(dScores, count: t + 1, rows: kP + b * length * width + headOffset,
+                                                   rowStride: width, into: dq + qRow, headWidth: headWidth)
                             for s in 0...t {
-                                let dScore = weights[s] * (dScores[s] - weighted) * inverseSqrtHeadWidth
-                                let kRow = (b * length + s) * width + headOffset
-                                addScaled(dScore, kP + kRow, to: dq + qRow, count: headWidth)
-                                addScaled(dScore, qP + qRow, to: dk + kRow, count: headWidth)
+                                addScaled(dScores[s], qP + qRow, to: dk + (b * length + s) * width + headOffset, count: headWidth)
                             }
                         }
                     }
@@ -130,6 +131,29 @@ extension MultiHeadAttention {
             if let scale { score *= scale }
             out[s] = score
             s += 1
+        }
+    }
+
+    /// `target[d] += weights[s] * rows[s * rowStride + d]` for s in order
+    /// (`s < count`), for every `d < headWidth`: four features at a time, each
+    /// kept in a register across s.
+    @inline(__always)
+    static func accumulateWeightedRows(_ weights: UnsafePointer<Double>, count: Int, rows: UnsafePointer<Double>,
+                                       rowStride: Int, into target: UnsafeMutablePointer<Double>, headWidth: Int) {
+        var d = 0
+        while d + 4 <= headWidth {
+            var sum = UnsafeRawPointer(target + d).loadUnaligned(as: SIMD4<Double>.self)
+            for s in 0..<count {
+                sum += SIMD4(repeating: weights[s]) * UnsafeRawPointer(rows + s * rowStride + d).loadUnaligned(as: SIMD4<Double>.self)
+            }
+            UnsafeMutableRawPointer(target + d).storeBytes(of: sum, as: SIMD4<Double>.self)
+            d += 4
+        }
+        while d < headWidth {
+            var sum = target[d]
+            for s in 0..<count { sum += weights[s] * rows[s * rowStride + d] }
+            target[d] = sum
+            d += 1
         }
     }
 
