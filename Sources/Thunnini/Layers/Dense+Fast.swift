@@ -27,14 +27,19 @@ extension Dense {
                      "Dense input \(x.shape) does not end in \(inFeatures)")
         if let bias { precondition(bias.shape == [outFeatures], "Dense bias \(bias.shape) != [\(outFeatures)]") }
         let rows = x.rowCount
-        var y = Tensor(shape: Array(x.shape.dropLast()) + [outFeatures])
         let biasOrEmpty = bias ?? Tensor.zeros([0])
         let hasBias = bias != nil
-        x.withPointer { xP in kernel.withPointer { wP in biasOrEmpty.withPointer { biasP in y.withMutablePointer { yP in
+        // Every row starts at the bias (or zero), written by its chunk.
+        let y = Tensor(shape: Array(x.shape.dropLast()) + [outFeatures]) { yP in
+        x.withPointer { xP in kernel.withPointer { wP in biasOrEmpty.withPointer { biasP in
             let out = SharedPointer(yP)
             Parallel.forEachChunk(of: rows, minimumPerChunk: 32) { chunk in
-                if hasBias {
-                    for row in chunk { (out.base + row * outFeatures).update(from: biasP, count: outFeatures) }
+                for row in chunk {
+                    if hasBias {
+                        (out.base + row * outFeatures).update(from: biasP, count: outFeatures)
+                    } else {
+                        (out.base + row * outFeatures).update(repeating: 0, count: outFeatures)
+                    }
                 }
                 MatrixProduct.accumulate(rows: chunk.count, inner: inFeatures, columns: outFeatures,
                                          a: .init(xP + chunk.lowerBound * inFeatures, rowStride: inFeatures),
@@ -55,19 +60,20 @@ extension Dense {
         for i in 0..<inFeatures {
             for o in 0..<outFeatures { kernelT.storage[o * inFeatures + i] = kernel.storage[i * outFeatures + o] }
         }
-        var dx = Tensor.zeros(like: x)
+        // Every row starts at zero, written by its chunk.
+        let dx = Tensor(shape: x.shape) { dxP in dy.withPointer { dyP in kernelT.withPointer { wtP in
+            let out = SharedPointer(dxP)
+            Parallel.forEachChunk(of: rows, minimumPerChunk: 32) { chunk in
+                (out.base + chunk.lowerBound * inFeatures).update(repeating: 0, count: chunk.count * inFeatures)
+                MatrixProduct.accumulate(rows: chunk.count, inner: outFeatures, columns: inFeatures,
+                                         a: .init(dyP + chunk.lowerBound * outFeatures, rowStride: outFeatures),
+                                         b: wtP, bRowStride: inFeatures,
+                                         c: out.base + chunk.lowerBound * inFeatures, cRowStride: inFeatures)
+            }
+        }}}
         var dKernel = Tensor.zeros(like: kernel)
         var dBias = hasBias ? Tensor.zeros([outFeatures]) : nil
         dy.withPointer { dyP in x.withPointer { xP in kernelT.withPointer { wtP in
-            dx.withMutablePointer { dxP in
-                let out = SharedPointer(dxP)
-                Parallel.forEachChunk(of: rows, minimumPerChunk: 32) { chunk in
-                    MatrixProduct.accumulate(rows: chunk.count, inner: outFeatures, columns: inFeatures,
-                                             a: .init(dyP + chunk.lowerBound * outFeatures, rowStride: outFeatures),
-                                             b: wtP, bRowStride: inFeatures,
-                                             c: out.base + chunk.lowerBound * inFeatures, cRowStride: inFeatures)
-                }
-            }
             dKernel.withMutablePointer { dwP in
                 let out = SharedPointer(dwP)
                 Parallel.forEachChunk(of: inFeatures) { chunk in

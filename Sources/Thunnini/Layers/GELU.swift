@@ -52,9 +52,9 @@ public enum GELU {
     /// of `Elementary`) with the same expression, the rest one by one (the
     /// same bits); chunks of elements run on separate threads.
     public static func forwardFast(_ x: Tensor) -> Tensor {
-        var y = x
         let count = x.count
-        x.withPointer { xP in y.withMutablePointer { yShared in
+        // Every element is written below (no copy of x first).
+        let y = Tensor(shape: x.shape) { yShared in x.withPointer { xP in
             let out = SharedPointer(yShared)
             // Elements are independent: chunks of whole SIMD groups across threads.
             Parallel.forEachChunk(of: (count + 15) / 16, minimumPerChunk: 1024) { groups in
@@ -82,9 +82,8 @@ public enum GELU {
     /// Fast twin of `backwardReference` (same operations, sixteen at a time).
     public static func backwardFast(_ dy: Tensor, x: Tensor) -> Tensor {
         precondition(dy.shape == x.shape, "GELU upstream gradient \(dy.shape) != input \(x.shape)")
-        var dx = x
         let count = x.count
-        x.withPointer { xP in dy.withPointer { dyP in dx.withMutablePointer { dxShared in
+        let dx = Tensor(shape: x.shape) { dxShared in x.withPointer { xP in dy.withPointer { dyP in
             let out = SharedPointer(dxShared)
             Parallel.forEachChunk(of: (count + 15) / 16, minimumPerChunk: 1024) { groups in
             let dxP = out.base
