@@ -34,17 +34,21 @@ extension Dense {
         x.withPointer { xP in kernel.withPointer { wP in biasOrEmpty.withPointer { biasP in
             let out = SharedPointer(yP)
             Parallel.forEachChunk(of: rows, minimumPerChunk: 32) { chunk in
-                for row in chunk {
-                    if hasBias {
-                        (out.base + row * outFeatures).update(from: biasP, count: outFeatures)
-                    } else {
-                        (out.base + row * outFeatures).update(repeating: 0, count: outFeatures)
+                // Blocks of rows small enough that their freshly written
+                // starting values are still in cache when the product adds to them.
+                forEachRowBlock(of: chunk) { block in
+                    for row in block {
+                        if hasBias {
+                            (out.base + row * outFeatures).update(from: biasP, count: outFeatures)
+                        } else {
+                            (out.base + row * outFeatures).update(repeating: 0, count: outFeatures)
+                        }
                     }
+                    MatrixProduct.accumulate(rows: block.count, inner: inFeatures, columns: outFeatures,
+                                             a: .init(xP + block.lowerBound * inFeatures, rowStride: inFeatures),
+                                             b: wP, bRowStride: outFeatures,
+                                             c: out.base + block.lowerBound * outFeatures, cRowStride: outFeatures)
                 }
-                MatrixProduct.accumulate(rows: chunk.count, inner: inFeatures, columns: outFeatures,
-                                         a: .init(xP + chunk.lowerBound * inFeatures, rowStride: inFeatures),
-                                         b: wP, bRowStride: outFeatures,
-                                         c: out.base + chunk.lowerBound * outFeatures, cRowStride: outFeatures)
             }
         }}}}
         return y
@@ -64,11 +68,13 @@ extension Dense {
         let dx = Tensor(shape: x.shape) { dxP in dy.withPointer { dyP in kernelT.withPointer { wtP in
             let out = SharedPointer(dxP)
             Parallel.forEachChunk(of: rows, minimumPerChunk: 32) { chunk in
-                (out.base + chunk.lowerBound * inFeatures).update(repeating: 0, count: chunk.count * inFeatures)
-                MatrixProduct.accumulate(rows: chunk.count, inner: outFeatures, columns: inFeatures,
-                                         a: .init(dyP + chunk.lowerBound * outFeatures, rowStride: outFeatures),
-                                         b: wtP, bRowStride: inFeatures,
-                                         c: out.base + chunk.lowerBound * inFeatures, cRowStride: inFeatures)
+                forEachRowBlock(of: chunk) { block in
+                    (out.base + block.lowerBound * inFeatures).update(repeating: 0, count: block.count * inFeatures)
+                    MatrixProduct.accumulate(rows: block.count, inner: outFeatures, columns: inFeatures,
+                                             a: .init(dyP + block.lowerBound * outFeatures, rowStride: outFeatures),
+                                             b: wtP, bRowStride: inFeatures,
+                                             c: out.base + block.lowerBound * inFeatures, cRowStride: inFeatures)
+                }
             }
         }}}
         var dKernel = Tensor.zeros(like: kernel)
@@ -92,5 +98,17 @@ extension Dense {
             }
         }}}
         return Gradients(input: dx, kernel: dKernel, bias: dBias)
+    }
+
+    /// Runs `body` on consecutive blocks of 64 rows of `rows` (rows are
+    /// independent outputs, so the blocking changes no result).
+    @inline(__always)
+    static func forEachRowBlock(of rows: Range<Int>, _ body: (Range<Int>) -> Void) {
+        var start = rows.lowerBound
+        while start < rows.upperBound {
+            let end = min(rows.upperBound, start + 64)
+            body(start..<end)
+            start = end
+        }
     }
 }
