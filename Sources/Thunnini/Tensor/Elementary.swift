@@ -201,7 +201,8 @@ public enum Elementary {
 
 extension Elementary {
     /// `destination[i] = function(source[i])` for `i < count`, sixteen at a
-    /// time, the rest one by one (the same bits either way). `source` and
+    /// time; the last fewer than sixteen in one vector padded with zeros
+    /// (lanes are independent, so the same bits either way). `source` and
     /// `destination` may be the same buffer.
     @inline(__always)
     static func apply(_ function: (Vector) -> Vector, _ source: UnsafePointer<Double>,
@@ -212,9 +213,12 @@ extension Elementary {
             UnsafeMutableRawPointer(destination + index).storeBytes(of: function(value), as: Vector.self)
             index += 16
         }
-        while index < count {
-            destination[index] = function(Vector(repeating: source[index]))[0]
-            index += 1
+        let remaining = count - index
+        if remaining > 0 {
+            var lanes = Vector()
+            for lane in 0..<remaining { lanes[lane] = source[index + lane] }
+            let result = function(lanes)
+            for lane in 0..<remaining { destination[index + lane] = result[lane] }
         }
     }
 
