@@ -48,8 +48,8 @@ public enum MatrixProduct {
     /// The k range is cut into blocks of `innerBlock`, processed in k order
     /// (C holds each running sum between blocks, exactly as the scalar `acc`).
     /// Within a block, 8 columns of B are copied into a contiguous panel when
-    /// that pays, and blocks of 4 rows x 8 columns are kept in SIMD registers
-    /// across the block's k loop; ragged edges use narrower blocks with the
+    /// that pays, and blocks of 6 (then 4, then 1) rows x 8 columns are kept
+    /// in SIMD registers across the block's k loop; ragged edges use narrower blocks with the
     /// same per-element operations.
     public static func accumulate(rows: Int, inner: Int, columns: Int, a: Operand,
                                   b: UnsafePointer<Double>, bRowStride: Int,
@@ -88,6 +88,10 @@ public enum MatrixProduct {
                 panelStride = 8
             }
             var r = 0
+            while r + 6 <= rows {
+                block6x8(r, inner, a, panelBase, panelStride, c + column, cRowStride)
+                r += 6
+            }
             while r + 4 <= rows {
                 block4x8(r, inner, a, panelBase, panelStride, c + column, cRowStride)
                 r += 4
@@ -140,6 +144,31 @@ public enum MatrixProduct {
             bRow += bRowStride
         }
         store8(acc0, c0); store8(acc1, c1); store8(acc2, c2); store8(acc3, c3)
+    }
+
+    /// Six rows x eight columns: twelve AVX2 accumulators, the most the
+    /// sixteen registers hold beside the B row and a broadcast A value.
+    @inline(__always)
+    static func block6x8(_ r: Int, _ inner: Int, _ a: Operand, _ b: UnsafePointer<Double>, _ bRowStride: Int,
+                         _ c: UnsafeMutablePointer<Double>, _ cRowStride: Int) {
+        let c0 = c + r * cRowStride, c1 = c0 + cRowStride, c2 = c1 + cRowStride, c3 = c2 + cRowStride
+        let c4 = c3 + cRowStride, c5 = c4 + cRowStride
+        var acc0 = load8(c0), acc1 = load8(c1), acc2 = load8(c2), acc3 = load8(c3), acc4 = load8(c4), acc5 = load8(c5)
+        var a0 = a.base + r * a.rowStride
+        let rowStride = a.rowStride
+        var bRow = b
+        for _ in 0..<inner {
+            let bv = load8(bRow)
+            acc0 += SIMD8(repeating: a0.pointee) * bv
+            acc1 += SIMD8(repeating: a0[rowStride]) * bv
+            acc2 += SIMD8(repeating: a0[2 * rowStride]) * bv
+            acc3 += SIMD8(repeating: a0[3 * rowStride]) * bv
+            acc4 += SIMD8(repeating: a0[4 * rowStride]) * bv
+            acc5 += SIMD8(repeating: a0[5 * rowStride]) * bv
+            a0 += a.innerStride
+            bRow += bRowStride
+        }
+        store8(acc0, c0); store8(acc1, c1); store8(acc2, c2); store8(acc3, c3); store8(acc4, c4); store8(acc5, c5)
     }
 
     @inline(__always)

@@ -17,7 +17,7 @@ struct KernelTwinTests {
 
     @Test("MatrixProduct.accumulate == accumulateReference (plain, transposed A, strided B and C)",
           arguments: [(1, 1, 1), (1, 7, 9), (3, 5, 8), (4, 16, 8), (5, 17, 13), (9, 3, 31), (13, 255, 20),
-                      (6, 256, 12), (7, 257, 17), (17, 600, 33), (2, 0, 5), (33, 64, 256)])
+                      (6, 256, 12), (7, 257, 17), (17, 600, 33), (2, 0, 5), (33, 64, 256), (10, 40, 16), (64, 80, 256)])
     func matrixProduct(rows: Int, inner: Int, columns: Int) {
         var generator = LayerTestGenerator(seed: UInt64(rows * 1_000_003 + inner * 1009 + columns))
         for transposedA in [false, true] {
