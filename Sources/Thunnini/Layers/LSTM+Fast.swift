@@ -10,10 +10,12 @@ import Foundation
 ///   order, as the scalar loop adds them);
 /// - sequences are independent, so the batch is split into chunks that run
 ///   the whole time loop in parallel;
+/// - `dh_{t-1}` and `dx_t` are one product each over the 4H pre-activation
+///   gradients (the scalar kernel's one sum per element, gate by gate);
 /// - the weight gradients, which sum over every (t, b) in the scalar kernel's
-///   order (t descending, b ascending), are computed after the time loop as
-///   products over rows stored in exactly that order, split across threads by
-///   kernel row (each element's sum stays in one thread, in order).
+///   order (t descending, b ascending), are one product per time step over
+///   that step's rows, in that order, split across threads by kernel row
+///   (each element's sum stays in one thread, in order).
 extension LSTM {
     /// The layer's forward pass: `forwardFast`, or `forwardReference` under
     /// `KernelMode.useReferenceKernels` (the results are the same bit for bit).
@@ -155,8 +157,7 @@ extension LSTM {
                 let rows = chunk.count
                 let dhNext = UnsafeMutablePointer<Double>.allocate(capacity: rows * H)
                 let dcNext = UnsafeMutablePointer<Double>.allocate(capacity: rows * H)
-                let partial = UnsafeMutablePointer<Double>.allocate(capacity: rows * H)
-                defer { dhNext.deallocate(); dcNext.deallocate(); partial.deallocate() }
+                defer { dhNext.deallocate(); dcNext.deallocate() }
                 dhNext.initialize(repeating: 0, count: rows * H)
                 dcNext.initialize(repeating: 0, count: rows * H)
                 for t in stride(from: length - 1, through: 0, by: -1) {
@@ -192,41 +193,28 @@ extension LSTM {
                             j += lanes == 4 ? 4 : 1
                         }
                     }
-                    // dh_next = sum over gates of (da_g W_h<g>^T), each gate's sum from zero.
+                    // dh_next = da [W_h<i>; ...; W_h<o>]^T: one sum from zero over the 4H pre-activations.
                     dhNext.update(repeating: 0, count: rows * H)
                     guard t > 0 else { continue }
-                    for gate in 0..<4 {
-                        partial.update(repeating: 0, count: rows * H)
-                        MatrixProduct.accumulate(rows: rows, inner: H, columns: H,
-                                                 a: .init(UnsafePointer(dAShared.base) + firstRow * fused + gate * H, rowStride: fused),
-                                                 b: whtP + gate * H * H, bRowStride: H, c: partial, cRowStride: H)
-                        addInPlace(dhNext, partial, count: rows * H)
-                    }
+                    MatrixProduct.accumulate(rows: rows, inner: fused, columns: H,
+                                             a: .init(UnsafePointer(dAShared.base) + firstRow * fused, rowStride: fused),
+                                             b: whtP, bRowStride: H, c: dhNext, cRowStride: H)
                 }
             }
         }}}}}}}}}}
 
-        // dx: per (b, t), the gates' partial sums added to zero in gate order.
+        // dx_t = da [W_i<i>; ...; W_i<o>]^T: one sum from zero over the 4H pre-activations.
         var dx = Tensor.zeros(like: x)
         dA.withPointer { daP in inputT.withPointer { wxtP in dx.withMutablePointer { dxP in
             let dxShared = SharedPointer(dxP)
             Parallel.forEachChunk(of: batch, minimumPerChunk: 4) { chunk in
-                let rows = chunk.count
-                let partial = UnsafeMutablePointer<Double>.allocate(capacity: max(1, rows * inputSize))
-                defer { partial.deallocate() }
                 for t in 0..<length {
                     let firstRow = (length - 1 - t) * batch + chunk.lowerBound
-                    for gate in 0..<4 {
-                        partial.update(repeating: 0, count: rows * inputSize)
-                        MatrixProduct.accumulate(rows: rows, inner: H, columns: inputSize,
-                                                 a: .init(daP + firstRow * fused + gate * H, rowStride: fused),
-                                                 b: wxtP + gate * H * inputSize, bRowStride: inputSize,
-                                                 c: partial, cRowStride: inputSize)
-                        for r in 0..<rows {
-                            let target = dxShared.base + ((chunk.lowerBound + r) * length + t) * inputSize
-                            addInPlace(target, partial + r * inputSize, count: inputSize)
-                        }
-                    }
+                    MatrixProduct.accumulate(rows: chunk.count, inner: fused, columns: inputSize,
+                                             a: .init(daP + firstRow * fused, rowStride: fused),
+                                             b: wxtP, bRowStride: inputSize,
+                                             c: dxShared.base + (chunk.lowerBound * length + t) * inputSize,
+                                             cRowStride: length * inputSize)
                 }
             }
         }}}
@@ -253,25 +241,6 @@ extension LSTM {
         if let dcFromAbove { dc += dcFromAbove }
         return ((dc * g * i * (1 - i), dc * cPrevious * f * (1 - f), dc * i * (1 - g * g), dh * tanhC * o * (1 - o)),
                 dc * f)
-    }
-
-    /// `target[e] += source[e]` for `e < count`, four at a time (one addition per element).
-    @inline(__always)
-    static func addInPlace(_ target: UnsafeMutablePointer<Double>, _ source: UnsafePointer<Double>, count: Int) {
-        var e = 0
-        while e + 4 <= count {
-            store4(load4(target + e) + load4(source + e), target + e)
-            e += 4
-        }
-        while e < count {
-            target[e] += source[e]
-            e += 1
-        }
-    }
-
-    @inline(__always)
-    static func addInPlace(_ target: UnsafeMutablePointer<Double>, _ source: UnsafeMutablePointer<Double>, count: Int) {
-        addInPlace(target, UnsafePointer(source), count: count)
     }
 
     @inline(__always)

@@ -195,26 +195,24 @@ public enum LSTM {
                 for (gateIndex, gate) in gates.enumerated() {
                     let base = gateIndex * hiddenSize
                     for j in 0..<hiddenSize { dBiases[gateIndex].storage[j] += dPreactivation[base + j] }
+                    // dx_t and dh_next: one sum from zero over all 4H
+                    // pre-activations, gate by gate, j ascending (Docs/layers.md).
                     for i in 0..<inputSize {
                         let xi = x.storage[xRow + i]
-                        var dxi = 0.0
                         for j in 0..<hiddenSize {
                             let da = dPreactivation[base + j]
-                            dxi += da * gate.inputKernel.storage[i * hiddenSize + j]
+                            dx.storage[xRow + i] += da * gate.inputKernel.storage[i * hiddenSize + j]
                             dInputKernels[gateIndex].storage[i * hiddenSize + j] += xi * da
                         }
-                        dx.storage[xRow + i] += dxi
                     }
                     if t > 0 {
                         for k in 0..<hiddenSize {
                             let hk = hiddens.storage[previousRow + k]
-                            var dhk = 0.0
                             for j in 0..<hiddenSize {
                                 let da = dPreactivation[base + j]
-                                dhk += da * gate.recurrentKernel.storage[k * hiddenSize + j]
+                                dhNext.storage[carryRow + k] += da * gate.recurrentKernel.storage[k * hiddenSize + j]
                                 dRecurrentKernels[gateIndex].storage[k * hiddenSize + j] += hk * da
                             }
-                            dhNext.storage[carryRow + k] += dhk
                         }
                     }
                 }
