@@ -37,17 +37,14 @@ extension Dense {
                 // Blocks of rows small enough that their freshly written
                 // starting values are still in cache when the product adds to them.
                 forEachRowBlock(of: chunk) { block in
-                    for row in block {
-                        if hasBias {
-                            (out.base + row * outFeatures).update(from: biasP, count: outFeatures)
-                        } else {
-                            (out.base + row * outFeatures).update(repeating: 0, count: outFeatures)
-                        }
+                    if hasBias {
+                        for row in block { (out.base + row * outFeatures).update(from: biasP, count: outFeatures) }
                     }
                     MatrixProduct.accumulate(rows: block.count, inner: inFeatures, columns: outFeatures,
                                              a: .init(xP + block.lowerBound * inFeatures, rowStride: inFeatures),
                                              b: wP, bRowStride: outFeatures,
-                                             c: out.base + block.lowerBound * outFeatures, cRowStride: outFeatures)
+                                             c: out.base + block.lowerBound * outFeatures, cRowStride: outFeatures,
+                                             startingFromZero: !hasBias)
                 }
             }
         }}}}
@@ -69,11 +66,11 @@ extension Dense {
             let out = SharedPointer(dxP)
             Parallel.forEachChunk(of: rows, minimumPerChunk: 32) { chunk in
                 forEachRowBlock(of: chunk) { block in
-                    (out.base + block.lowerBound * inFeatures).update(repeating: 0, count: block.count * inFeatures)
                     MatrixProduct.accumulate(rows: block.count, inner: outFeatures, columns: inFeatures,
                                              a: .init(dyP + block.lowerBound * outFeatures, rowStride: outFeatures),
                                              b: wtP, bRowStride: inFeatures,
-                                             c: out.base + block.lowerBound * inFeatures, cRowStride: inFeatures)
+                                             c: out.base + block.lowerBound * inFeatures, cRowStride: inFeatures,
+                                             startingFromZero: true)
                 }
             }
         }}}

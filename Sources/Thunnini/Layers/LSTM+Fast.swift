@@ -194,18 +194,17 @@ extension LSTM {
                         }
                     }
                     // dh_next = da [W_h<i>; ...; W_h<o>]^T: one sum from zero over the 4H pre-activations.
-                    dhNext.update(repeating: 0, count: rows * H)
                     guard t > 0 else { continue }
                     MatrixProduct.accumulate(rows: rows, inner: fused, columns: H,
                                              a: .init(UnsafePointer(dAShared.base) + firstRow * fused, rowStride: fused),
-                                             b: whtP, bRowStride: H, c: dhNext, cRowStride: H)
+                                             b: whtP, bRowStride: H, c: dhNext, cRowStride: H, startingFromZero: true)
                 }
             }
         }}}}}}}}}}
 
         // dx_t = da [W_i<i>; ...; W_i<o>]^T: one sum from zero over the 4H pre-activations.
-        var dx = Tensor.zeros(like: x)
-        dA.withPointer { daP in inputT.withPointer { wxtP in dx.withMutablePointer { dxP in
+        // Every (b, t) row is written by one product below.
+        let dx = Tensor(shape: x.shape) { dxP in dA.withPointer { daP in inputT.withPointer { wxtP in
             let dxShared = SharedPointer(dxP)
             Parallel.forEachChunk(of: batch, minimumPerChunk: 4) { chunk in
                 for t in 0..<length {
@@ -214,7 +213,7 @@ extension LSTM {
                                              a: .init(daP + firstRow * fused, rowStride: fused),
                                              b: wxtP, bRowStride: inputSize,
                                              c: dxShared.base + (chunk.lowerBound * length + t) * inputSize,
-                                             cRowStride: length * inputSize)
+                                             cRowStride: length * inputSize, startingFromZero: true)
                 }
             }
         }}}

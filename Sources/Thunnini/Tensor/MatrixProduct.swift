@@ -29,12 +29,14 @@ public enum MatrixProduct {
 
     /// The readable specification: `C[r, c] += sum_k A[r, k] B[k, c]` in k order.
     /// `b` is row-major with row stride `bRowStride`; C's rows are `cRowStride` apart.
+    /// With `startingFromZero`, each sum starts at +0.0 instead of C's value.
     public static func accumulateReference(rows: Int, inner: Int, columns: Int, a: Operand,
                                            b: UnsafePointer<Double>, bRowStride: Int,
-                                           c: UnsafeMutablePointer<Double>, cRowStride: Int) {
+                                           c: UnsafeMutablePointer<Double>, cRowStride: Int,
+                                           startingFromZero: Bool = false) {
         for r in 0..<rows {
             for column in 0..<columns {
-                var acc = c[r * cRowStride + column]
+                var acc = startingFromZero ? 0 : c[r * cRowStride + column]
                 for k in 0..<inner {
                     acc += a.at(r, k) * b[k * bRowStride + column]
                 }
@@ -51,10 +53,21 @@ public enum MatrixProduct {
     /// that pays, and blocks of 6 (then 4, then 1) rows x 8 columns are kept
     /// in SIMD registers across the block's k loop; ragged edges use narrower blocks with the
     /// same per-element operations.
+    ///
+    /// With `startingFromZero`, C's previous contents are not read (it may be
+    /// uninitialized) and each sum starts at +0.0, exactly as if C held
+    /// zeros: `C[r, c] = 0 + sum_k ...` in the same order.
     public static func accumulate(rows: Int, inner: Int, columns: Int, a: Operand,
                                   b: UnsafePointer<Double>, bRowStride: Int,
-                                  c: UnsafeMutablePointer<Double>, cRowStride: Int) {
+                                  c: UnsafeMutablePointer<Double>, cRowStride: Int,
+                                  startingFromZero: Bool = false) {
         guard rows > 0, columns > 0 else { return }
+        if inner == 0 {
+            if startingFromZero {
+                for r in 0..<rows { (c + r * cRowStride).update(repeating: 0, count: columns) }
+            }
+            return
+        }
         // Packing copies values (no arithmetic); it pays when several row
         // blocks reuse a panel whose rows are far apart in memory. One panel
         // buffer serves every k block of the call.
@@ -66,7 +79,8 @@ public enum MatrixProduct {
             let depth = min(innerBlock, inner - k0)
             let aBlock = Operand(a.base + k0 * a.innerStride, rowStride: a.rowStride, innerStride: a.innerStride)
             accumulateBlock(rows: rows, inner: depth, columns: columns, a: aBlock, b: b + k0 * bRowStride,
-                            bRowStride: bRowStride, c: c, cRowStride: cRowStride, panel: depth >= 32 ? panel : nil)
+                            bRowStride: bRowStride, c: c, cRowStride: cRowStride, panel: depth >= 32 ? panel : nil,
+                            fromZero: startingFromZero && k0 == 0)
             k0 += depth
         }
     }
@@ -77,7 +91,8 @@ public enum MatrixProduct {
     @inline(__always)
     static func accumulateBlock(rows: Int, inner: Int, columns: Int, a: Operand,
                                 b: UnsafePointer<Double>, bRowStride: Int,
-                                c: UnsafeMutablePointer<Double>, cRowStride: Int, panel: UnsafeMutablePointer<Double>?) {
+                                c: UnsafeMutablePointer<Double>, cRowStride: Int, panel: UnsafeMutablePointer<Double>?,
+                                fromZero: Bool) {
         var column = 0
         while column + 8 <= columns {
             var panelBase = b + column
@@ -89,26 +104,26 @@ public enum MatrixProduct {
             }
             var r = 0
             while r + 6 <= rows {
-                block6x8(r, inner, a, panelBase, panelStride, c + column, cRowStride)
+                block6x8(r, inner, a, panelBase, panelStride, c + column, cRowStride, fromZero)
                 r += 6
             }
             while r + 4 <= rows {
-                block4x8(r, inner, a, panelBase, panelStride, c + column, cRowStride)
+                block4x8(r, inner, a, panelBase, panelStride, c + column, cRowStride, fromZero)
                 r += 4
             }
             while r < rows {
-                block1x8(r, inner, a, panelBase, panelStride, c + column, cRowStride)
+                block1x8(r, inner, a, panelBase, panelStride, c + column, cRowStride, fromZero)
                 r += 1
             }
             column += 8
         }
         if column + 4 <= columns {
-            for r in 0..<rows { block1x4(r, inner, a, b + column, bRowStride, c + column, cRowStride) }
+            for r in 0..<rows { block1x4(r, inner, a, b + column, bRowStride, c + column, cRowStride, fromZero) }
             column += 4
         }
         while column < columns {
             for r in 0..<rows {
-                var acc = c[r * cRowStride + column]
+                var acc = fromZero ? 0 : c[r * cRowStride + column]
                 for k in 0..<inner { acc += a.at(r, k) * b[k * bRowStride + column] }
                 c[r * cRowStride + column] = acc
             }
@@ -128,9 +143,10 @@ public enum MatrixProduct {
 
     @inline(__always)
     static func block4x8(_ r: Int, _ inner: Int, _ a: Operand, _ b: UnsafePointer<Double>, _ bRowStride: Int,
-                         _ c: UnsafeMutablePointer<Double>, _ cRowStride: Int) {
+                         _ c: UnsafeMutablePointer<Double>, _ cRowStride: Int, _ fromZero: Bool) {
         let c0 = c + r * cRowStride, c1 = c0 + cRowStride, c2 = c1 + cRowStride, c3 = c2 + cRowStride
-        var acc0 = load8(c0), acc1 = load8(c1), acc2 = load8(c2), acc3 = load8(c3)
+        var (acc0, acc1) = fromZero ? (SIMD8<Double>(), SIMD8<Double>()) : (load8(c0), load8(c1))
+        var (acc2, acc3) = fromZero ? (SIMD8<Double>(), SIMD8<Double>()) : (load8(c2), load8(c3))
         var a0 = a.base + r * a.rowStride
         var a1 = a0 + a.rowStride, a2 = a1 + a.rowStride, a3 = a2 + a.rowStride
         var bRow = b
@@ -150,10 +166,11 @@ public enum MatrixProduct {
     /// sixteen registers hold beside the B row and a broadcast A value.
     @inline(__always)
     static func block6x8(_ r: Int, _ inner: Int, _ a: Operand, _ b: UnsafePointer<Double>, _ bRowStride: Int,
-                         _ c: UnsafeMutablePointer<Double>, _ cRowStride: Int) {
+                         _ c: UnsafeMutablePointer<Double>, _ cRowStride: Int, _ fromZero: Bool) {
         let c0 = c + r * cRowStride, c1 = c0 + cRowStride, c2 = c1 + cRowStride, c3 = c2 + cRowStride
         let c4 = c3 + cRowStride, c5 = c4 + cRowStride
-        var acc0 = load8(c0), acc1 = load8(c1), acc2 = load8(c2), acc3 = load8(c3), acc4 = load8(c4), acc5 = load8(c5)
+        var (acc0, acc1, acc2) = fromZero ? (SIMD8<Double>(), SIMD8<Double>(), SIMD8<Double>()) : (load8(c0), load8(c1), load8(c2))
+        var (acc3, acc4, acc5) = fromZero ? (SIMD8<Double>(), SIMD8<Double>(), SIMD8<Double>()) : (load8(c3), load8(c4), load8(c5))
         var a0 = a.base + r * a.rowStride
         let rowStride = a.rowStride
         var bRow = b
@@ -173,9 +190,9 @@ public enum MatrixProduct {
 
     @inline(__always)
     static func block1x8(_ r: Int, _ inner: Int, _ a: Operand, _ b: UnsafePointer<Double>, _ bRowStride: Int,
-                         _ c: UnsafeMutablePointer<Double>, _ cRowStride: Int) {
+                         _ c: UnsafeMutablePointer<Double>, _ cRowStride: Int, _ fromZero: Bool) {
         let c0 = c + r * cRowStride
-        var acc0 = load8(c0)
+        var acc0 = fromZero ? SIMD8<Double>() : load8(c0)
         var a0 = a.base + r * a.rowStride
         var bRow = b
         for _ in 0..<inner {
@@ -188,9 +205,9 @@ public enum MatrixProduct {
 
     @inline(__always)
     static func block1x4(_ r: Int, _ inner: Int, _ a: Operand, _ b: UnsafePointer<Double>, _ bRowStride: Int,
-                         _ c: UnsafeMutablePointer<Double>, _ cRowStride: Int) {
+                         _ c: UnsafeMutablePointer<Double>, _ cRowStride: Int, _ fromZero: Bool) {
         let c0 = c + r * cRowStride
-        var acc0 = UnsafeRawPointer(c0).loadUnaligned(as: SIMD4<Double>.self)
+        var acc0 = fromZero ? SIMD4<Double>() : UnsafeRawPointer(c0).loadUnaligned(as: SIMD4<Double>.self)
         var a0 = a.base + r * a.rowStride
         var bRow = b
         for _ in 0..<inner {

@@ -44,6 +44,30 @@ struct KernelTwinTests {
             for r in 0..<rows {
                 #expect(fast.storage[r * cRowStride + columns] == c0.storage[r * cRowStride + columns])
             }
+            // Starting from zero: C's previous values (NaN here) are never
+            // read, and the result equals the reference on a zeroed C. Fails
+            // if a block loaded C, or if a k block after the first restarted
+            // from zero (inner > 256 cases).
+            var fromZero = Tensor(shape: c0.shape, repeating: .nan)
+            var zeroed = Tensor.zeros(c0.shape)
+            a.withPointer { aP in b.withPointer { bP in
+                let operand = transposedA ? MatrixProduct.Operand(aP, rowStride: 1, innerStride: rows)
+                                          : MatrixProduct.Operand(aP, rowStride: inner, innerStride: 1)
+                fromZero.withMutablePointer { cP in
+                    MatrixProduct.accumulate(rows: rows, inner: inner, columns: columns, a: operand, b: bP,
+                                             bRowStride: bRowStride, c: cP, cRowStride: cRowStride, startingFromZero: true)
+                }
+                zeroed.withMutablePointer { cP in
+                    MatrixProduct.accumulateReference(rows: rows, inner: inner, columns: columns, a: operand,
+                                                      b: bP, bRowStride: bRowStride, c: cP, cRowStride: cRowStride)
+                }
+            }}
+            for r in 0..<rows {
+                for column in 0..<columns {
+                    let index = r * cRowStride + column
+                    #expect(fromZero.storage[index].bitPattern == zeroed.storage[index].bitPattern)
+                }
+            }
         }
     }
 
