@@ -9,8 +9,9 @@ import Foundation
 /// - the softmax's exponentials sixteen at a time (`Elementary`), its max
 ///   and total in s order as in the scalar loop;
 /// - the weighted sums (`merged`, `dq`, `dk`, `dv`) four features at a time,
-///   each feature adding its s (or t) terms in the scalar loop's order (a
-///   row summed over s is kept in registers).
+///   each feature adding its s (or t) terms in the scalar loop's order and
+///   kept in registers across them (dv and dk after the t loop, from the
+///   stored dS, as sums over t ascending).
 /// Every output element therefore sees the same operations in the same
 /// order as in the scalar kernel.
 extension MultiHeadAttention {
@@ -45,7 +46,7 @@ extension MultiHeadAttention {
                             var total = 0.0
                             for s in 0...t { total += scores[s] }
                             for s in 0...t { scores[s] /= total }
-                            accumulateWeightedRows(scores, count: t + 1, rows: vP + b * length * width + headOffset,
+                            accumulateWeightedRows(scores, weightStride: 1, count: t + 1, rows: vP + b * length * width + headOffset,
                                                    rowStride: width, into: merged + qRow, headWidth: headWidth)
                         }
                     }
@@ -68,30 +69,37 @@ extension MultiHeadAttention {
                 let (dq, dk, dv) = (dqShared.base, dkShared.base, dvShared.base)
                 let dScores = UnsafeMutablePointer<Double>.allocate(capacity: max(1, length))
                 let valuesTransposed = UnsafeMutablePointer<Double>.allocate(capacity: max(1, headWidth * length))
-                defer { dScores.deallocate(); valuesTransposed.deallocate() }
+                // dS[t, s] of one (b, h), row t at t * length.
+                let scoreGradients = UnsafeMutablePointer<Double>.allocate(capacity: max(1, length * length))
+                defer { dScores.deallocate(); valuesTransposed.deallocate(); scoreGradients.deallocate() }
                 for b in chunk {
                     for h in 0..<headCount {
                         let headOffset = h * headWidth
+                        let weightsOfHead = pP + (b * headCount + h) * length * length
                         transposeHead(vP, b: b, headOffset: headOffset, length: length, width: width,
                                       headWidth: headWidth, into: valuesTransposed)
                         for t in 0..<length {
                             let qRow = (b * length + t) * width + headOffset
-                            let weights = pP + ((b * headCount + h) * length + t) * length
-                            // dP[t, s] = dO_t . v_s (d order), and dv_s += P[t, s] dO_t.
+                            let weights = weightsOfHead + t * length
+                            // dP[t, s] = dO_t . v_s (d order), and its P-weighted sum (s order).
                             dotProducts(query: doP + qRow, keysTransposed: valuesTransposed, length: length,
                                         headWidth: headWidth, count: t + 1, scale: nil, into: dScores)
                             var weighted = 0.0
-                            for s in 0...t {
-                                addScaled(weights[s], doP + qRow, to: dv + (b * length + s) * width + headOffset, count: headWidth)
-                                weighted += weights[s] * dScores[s]
-                            }
-                            // dS[t, s] in place of dP, then dq_t += sum_s dS k_s and dk_s += dS q_t.
-                            for s in 0...t { dScores[s] = weights[s] * (dScores[s] - weighted) * inverseSqrtHeadWidth }
-                            accumulateWeightedRows(dScores, count: t + 1, rows: kP + b * length * width + headOffset,
+                            for s in 0...t { weighted += weights[s] * dScores[s] }
+                            // dS[t, s], then dq_t += sum_s dS[t, s] k_s.
+                            let dS = scoreGradients + t * length
+                            for s in 0...t { dS[s] = weights[s] * (dScores[s] - weighted) * inverseSqrtHeadWidth }
+                            accumulateWeightedRows(dS, weightStride: 1, count: t + 1, rows: kP + b * length * width + headOffset,
                                                    rowStride: width, into: dq + qRow, headWidth: headWidth)
-                            for s in 0...t {
-                                addScaled(dScores[s], qP + qRow, to: dk + (b * length + s) * width + headOffset, count: headWidth)
-                            }
+                        }
+                        // dv_s += sum over t >= s of P[t, s] dO_t, and dk_s += dS[t, s] q_t,
+                        // t ascending as in the scalar loop.
+                        for s in 0..<length {
+                            let sRow = (b * length + s) * width + headOffset
+                            accumulateWeightedRows(weightsOfHead + s * length + s, weightStride: length, count: length - s,
+                                                   rows: doP + sRow, rowStride: width, into: dv + sRow, headWidth: headWidth)
+                            accumulateWeightedRows(scoreGradients + s * length + s, weightStride: length, count: length - s,
+                                                   rows: qP + sRow, rowStride: width, into: dk + sRow, headWidth: headWidth)
                         }
                     }
                 }
@@ -134,41 +142,27 @@ extension MultiHeadAttention {
         }
     }
 
-    /// `target[d] += weights[s] * rows[s * rowStride + d]` for s in order
-    /// (`s < count`), for every `d < headWidth`: four features at a time, each
-    /// kept in a register across s.
+    /// `target[d] += weights[s * weightStride] * rows[s * rowStride + d]` for
+    /// s in order (`s < count`), for every `d < headWidth`: four features at a
+    /// time, each kept in a register across s.
     @inline(__always)
-    static func accumulateWeightedRows(_ weights: UnsafePointer<Double>, count: Int, rows: UnsafePointer<Double>,
-                                       rowStride: Int, into target: UnsafeMutablePointer<Double>, headWidth: Int) {
+    static func accumulateWeightedRows(_ weights: UnsafePointer<Double>, weightStride: Int, count: Int,
+                                       rows: UnsafePointer<Double>, rowStride: Int,
+                                       into target: UnsafeMutablePointer<Double>, headWidth: Int) {
         var d = 0
         while d + 4 <= headWidth {
             var sum = UnsafeRawPointer(target + d).loadUnaligned(as: SIMD4<Double>.self)
             for s in 0..<count {
-                sum += SIMD4(repeating: weights[s]) * UnsafeRawPointer(rows + s * rowStride + d).loadUnaligned(as: SIMD4<Double>.self)
+                sum += SIMD4(repeating: weights[s * weightStride])
+                    * UnsafeRawPointer(rows + s * rowStride + d).loadUnaligned(as: SIMD4<Double>.self)
             }
             UnsafeMutableRawPointer(target + d).storeBytes(of: sum, as: SIMD4<Double>.self)
             d += 4
         }
         while d < headWidth {
             var sum = target[d]
-            for s in 0..<count { sum += weights[s] * rows[s * rowStride + d] }
+            for s in 0..<count { sum += weights[s * weightStride] * rows[s * rowStride + d] }
             target[d] = sum
-            d += 1
-        }
-    }
-
-    /// `target[d] += weight * source[d]` for `d < count`, four at a time.
-    @inline(__always)
-    static func addScaled(_ weight: Double, _ source: UnsafePointer<Double>, to target: UnsafeMutablePointer<Double>, count: Int) {
-        var d = 0
-        while d + 4 <= count {
-            let sum = UnsafeRawPointer(target + d).loadUnaligned(as: SIMD4<Double>.self)
-                + SIMD4(repeating: weight) * UnsafeRawPointer(source + d).loadUnaligned(as: SIMD4<Double>.self)
-            UnsafeMutableRawPointer(target + d).storeBytes(of: sum, as: SIMD4<Double>.self)
-            d += 4
-        }
-        while d < count {
-            target[d] += weight * source[d]
             d += 1
         }
     }
