@@ -15,14 +15,36 @@ import Foundation
 /// Every output element therefore sees the same operations in the same
 /// order as in the scalar kernel.
 extension MultiHeadAttention {
-    /// Fast twin of `attendReference`; results equal it bit for bit.
+    /// Fast twin of `attendReference`; results equal it bit for bit. Writes
+    /// every element of `probabilities` and `merged` (their values on entry
+    /// do not matter).
     public static func attendFast(q: Tensor, k: Tensor, v: Tensor, headCount: Int,
                                   probabilities: inout Tensor, merged: inout Tensor) {
+        probabilities.withMutablePointer { pP in merged.withMutablePointer { mP in
+            attendFast(q: q, k: k, v: v, headCount: headCount, probabilities: pP, merged: mP)
+        }}
+    }
+
+    /// The probabilities `[B, H, L, L]` and merged heads `[B, L, E]` of
+    /// `attendFast`, written in full (zeros above the diagonal) into
+    /// uninitialized memory.
+    static func attendFastAllocating(q: Tensor, k: Tensor, v: Tensor, headCount: Int) -> (probabilities: Tensor, merged: Tensor) {
+        let (batch, length, width) = (q.shape[0], q.shape[1], q.shape[2])
+        var merged = Tensor.zeros([0])
+        let probabilities = Tensor(shape: [batch, headCount, length, length]) { pP in
+            merged = Tensor(shape: [batch, length, width]) { mP in
+                attendFast(q: q, k: k, v: v, headCount: headCount, probabilities: pP, merged: mP)
+            }
+        }
+        return (probabilities, merged)
+    }
+
+    static func attendFast(q: Tensor, k: Tensor, v: Tensor, headCount: Int,
+                           probabilities pP: UnsafeMutablePointer<Double>, merged mP: UnsafeMutablePointer<Double>) {
         let (batch, length, width) = (q.shape[0], q.shape[1], q.shape[2])
         let headWidth = width / headCount
         let inverseSqrtHeadWidth = 1 / Double(headWidth).squareRoot()
         q.withPointer { qP in k.withPointer { kP in v.withPointer { vP in
-        probabilities.withMutablePointer { pP in merged.withMutablePointer { mP in
             let (pShared, mShared) = (SharedPointer(pP), SharedPointer(mP))
             Parallel.forEachChunk(of: batch) { chunk in
                 let (probabilities, merged) = (pShared.base, mShared.base)
@@ -46,13 +68,15 @@ extension MultiHeadAttention {
                             var total = 0.0
                             for s in 0...t { total += scores[s] }
                             for s in 0...t { scores[s] /= total }
+                            (scores + t + 1).update(repeating: 0, count: length - t - 1)  // the causal mask
+                            (merged + qRow).update(repeating: 0, count: headWidth)
                             accumulateWeightedRows(scores, weightStride: 1, count: t + 1, rows: vP + b * length * width + headOffset,
                                                    rowStride: width, into: merged + qRow, headWidth: headWidth)
                         }
                     }
                 }
             }
-        }}}}}
+        }}}
     }
 
     /// Fast twin of `attendBackwardReference`; results equal it bit for bit.

@@ -85,12 +85,13 @@ public enum MultiHeadAttention {
             (k, keyNorm) = LayerNorm.forward(keyProjected, scale: keyScale, bias: nil)
         }
 
-        var probabilities = Tensor.zeros([batch, headCount, length, length])
-        var merged = Tensor.zeros([batch, length, width])
+        var probabilities: Tensor, merged: Tensor
         if KernelMode.useReferenceKernels {
+            probabilities = Tensor.zeros([batch, headCount, length, length])
+            merged = Tensor.zeros([batch, length, width])
             attendReference(q: q, k: k, v: v, headCount: headCount, probabilities: &probabilities, merged: &merged)
         } else {
-            attendFast(q: q, k: k, v: v, headCount: headCount, probabilities: &probabilities, merged: &merged)
+            (probabilities, merged) = attendFastAllocating(q: q, k: k, v: v, headCount: headCount)
         }
 
         let (y, outputCache) = DenseWithLoRA.forward(merged, parameters: p.output)

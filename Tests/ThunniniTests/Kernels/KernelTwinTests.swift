@@ -189,8 +189,11 @@ struct NormAttentionTwinTests {
     func attention(batch: Int, length: Int, width: Int, heads: Int) {
         var generator = LayerTestGenerator(seed: UInt64(batch * 100 + length * 10 + width))
         let (q, k, v) = (generator.tensor([batch, length, width]), generator.tensor([batch, length, width]), generator.tensor([batch, length, width]))
-        var pFast = Tensor.zeros([batch, heads, length, length]), pReference = pFast
-        var mFast = Tensor.zeros([batch, length, width]), mReference = mFast
+        // The fast kernel writes every element (NaN left anywhere would fail);
+        // the reference adds into zeros.
+        var pFast = Tensor(shape: [batch, heads, length, length], repeating: .nan)
+        var mFast = Tensor(shape: [batch, length, width], repeating: .nan)
+        var pReference = Tensor.zeros([batch, heads, length, length]), mReference = Tensor.zeros([batch, length, width])
         MultiHeadAttention.attendFast(q: q, k: k, v: v, headCount: heads, probabilities: &pFast, merged: &mFast)
         MultiHeadAttention.attendReference(q: q, k: k, v: v, headCount: heads, probabilities: &pReference, merged: &mReference)
         #expect(KernelTwinTests.sameBits(pFast, pReference))
