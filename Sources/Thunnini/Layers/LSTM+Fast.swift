@@ -14,8 +14,8 @@ import Foundation
 ///   gradients (the scalar kernel's one sum per element, gate by gate);
 /// - the weight gradients, which sum over every (t, b) in the scalar kernel's
 ///   order (t descending, b ascending), are one product per time step over
-///   that step's rows, in that order, split across threads by kernel row
-///   (each element's sum stays in one thread, in order).
+///   that step's rows, in that order, split across threads by column (each
+///   element's sum stays in one thread, in order).
 extension LSTM {
     /// The layer's forward pass: `forwardFast`, or `forwardReference` under
     /// `KernelMode.useReferenceKernels` (the results are the same bit for bit).
@@ -295,8 +295,8 @@ extension LSTM {
     /// One product per time step (descending) over the B rows of step t, with
     /// the rows `[1, x_t, h_{t-1}]` as A: the bias is the product with ones
     /// (`1 * v == v` exactly, so it adds the same values as the scalar sum).
-    /// At t = 0 the h rows are left out, as they are last. Kernel rows are
-    /// split across threads; each keeps its sums, in order, in one thread, and
+    /// At t = 0 the h rows are left out, as they are last. Columns are split
+    /// across threads; each element's sum stays, in order, in one thread, and
     /// step t's slice of dA stays in cache while it is used.
     static func weightGradients(_ dA: Tensor, input x: Tensor, hiddens: Tensor, fused: Int)
         -> (bias: Tensor, input: Tensor, recurrent: Tensor) {
@@ -306,33 +306,26 @@ extension LSTM {
         var dW = Tensor.zeros([width, fused])
         x.withPointer { xP in hiddens.withPointer { hP in dA.withPointer { daP in dW.withMutablePointer { dwP in
             let out = SharedPointer(dwP)
-            Parallel.forEachChunk(of: width) { chunk in
-                // transposedRows[b * count + (w - lowerBound)] = row w of [1, x_t, h_{t-1}] for sequence b.
-                let count = chunk.count
-                let transposedRows = UnsafeMutablePointer<Double>.allocate(capacity: batch * count)
+            // Split by columns (panels of eight): each thread packs only its
+            // own columns of dA and reuses them over every kernel row.
+            let panels = (fused + 7) / 8
+            Parallel.forEachChunk(of: panels) { panelChunk in
+                let columns = (panelChunk.lowerBound * 8)..<min(fused, panelChunk.upperBound * 8)
+                // transposedRows[b * width + w] = row w of [1, x_t, h_{t-1}] for sequence b.
+                let transposedRows = UnsafeMutablePointer<Double>.allocate(capacity: batch * width)
                 defer { transposedRows.deallocate() }
                 for t in stride(from: length - 1, through: 0, by: -1) {
-                    let usedRows = t > 0 ? count : max(0, min(chunk.upperBound, 1 + inputSize) - chunk.lowerBound)
-                    guard usedRows > 0 else { continue }
-                    // Row w of [1, x_t, h_{t-1}]: its ranges within the chunk.
-                    let used = chunk.lowerBound..<(chunk.lowerBound + usedRows)
-                    let xRange = used.clamped(to: 1..<(1 + inputSize)), hRange = used.clamped(to: (1 + inputSize)..<width)
+                    let usedRows = t > 0 ? width : 1 + inputSize
                     for b in 0..<batch {
-                        let target = transposedRows + b * count
-                        if used.contains(0) { target[0] = 1 }  // then chunk.lowerBound == 0
-                        if !xRange.isEmpty {
-                            (target + xRange.lowerBound - chunk.lowerBound).update(from: xP + (b * length + t) * inputSize + xRange.lowerBound - 1,
-                                                                count: xRange.count)
-                        }
-                        if !hRange.isEmpty {
-                            (target + hRange.lowerBound - chunk.lowerBound).update(from: hP + (b * length + t - 1) * H + hRange.lowerBound - 1 - inputSize,
-                                                                count: hRange.count)
-                        }
+                        let target = transposedRows + b * width
+                        target[0] = 1
+                        (target + 1).update(from: xP + (b * length + t) * inputSize, count: inputSize)
+                        if t > 0 { (target + 1 + inputSize).update(from: hP + (b * length + t - 1) * H, count: H) }
                     }
-                    MatrixProduct.accumulate(rows: usedRows, inner: batch, columns: fused,
-                                             a: .init(transposedRows, rowStride: 1, innerStride: count),
-                                             b: daP + (length - 1 - t) * batch * fused, bRowStride: fused,
-                                             c: out.base + chunk.lowerBound * fused, cRowStride: fused)
+                    MatrixProduct.accumulate(rows: usedRows, inner: batch, columns: columns.count,
+                                             a: .init(transposedRows, rowStride: 1, innerStride: width),
+                                             b: daP + (length - 1 - t) * batch * fused + columns.lowerBound, bRowStride: fused,
+                                             c: out.base + columns.lowerBound, cRowStride: fused)
                 }
             }
         }}}}
