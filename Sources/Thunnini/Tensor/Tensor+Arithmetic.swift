@@ -21,20 +21,34 @@ extension Tensor {
     /// last axis is empty.
     public var rowCount: Int { shape.dropLast().reduce(1, *) }
 
-    /// Element-wise sum of two tensors of the same shape.
+    /// Element-wise sum of two tensors of the same shape (one addition per
+    /// element; large tensors in chunks on several threads, which changes no
+    /// result).
     public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
-        var sum = lhs
-        sum += rhs
-        return sum
+        precondition(lhs.shape == rhs.shape, "shape \(lhs.shape) + shape \(rhs.shape)")
+        return Tensor(shape: lhs.shape) { sumP in lhs.withPointer { lP in rhs.withPointer { rP in
+            let sum = SharedPointer(sumP)
+            Parallel.forEachChunk(of: lhs.count, minimumPerChunk: elementwiseChunk) { chunk in
+                for index in chunk { sum.base[index] = lP[index] + rP[index] }
+            }
+        }}}
     }
 
     /// Adds `rhs` element-wise into `lhs` (same shape).
     public static func += (lhs: inout Tensor, rhs: Tensor) {
         precondition(lhs.shape == rhs.shape, "shape \(lhs.shape) += shape \(rhs.shape)")
-        for index in 0..<lhs.storage.count {
-            lhs.storage[index] += rhs.storage[index]
-        }
+        let count = lhs.count
+        lhs.withMutablePointer { lP in rhs.withPointer { rP in
+            let target = SharedPointer(lP)
+            Parallel.forEachChunk(of: count, minimumPerChunk: elementwiseChunk) { chunk in
+                for index in chunk { target.base[index] += rP[index] }
+            }
+        }}
     }
+
+    /// Fewest elements per thread in the element-wise operations (below it,
+    /// starting a thread costs more than it saves).
+    static let elementwiseChunk = 32_768
 
     /// Element-wise difference of two tensors of the same shape.
     public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
