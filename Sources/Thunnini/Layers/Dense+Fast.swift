@@ -5,7 +5,8 @@
 /// - `dx[r, i]` starts at 0 and adds `dy[r, o] W[i, o]` in o order (a product
 ///   with W^T);
 /// - `dW[i, o]` and `db[o]` start at 0 and add over rows r in order.
-/// Rows of y and dx, and kernel rows of dW, are split across threads.
+/// Rows of y and dx, and kernel rows (or column panels) of dW, are split
+/// across threads.
 extension Dense {
     /// `forwardFast`, or `forwardReference` under `KernelMode.useReferenceKernels`.
     public static func forward(_ x: Tensor, kernel: Tensor, bias: Tensor?) -> Tensor {
@@ -79,11 +80,24 @@ extension Dense {
         dy.withPointer { dyP in x.withPointer { xP in kernelT.withPointer { wtP in
             dKernel.withMutablePointer { dwP in
                 let out = SharedPointer(dwP)
-                Parallel.forEachChunk(of: inFeatures) { chunk in
-                    MatrixProduct.accumulate(rows: chunk.count, inner: rows, columns: outFeatures,
-                                             a: .init(xP + chunk.lowerBound, rowStride: 1, innerStride: inFeatures),
-                                             b: dyP, bRowStride: outFeatures,
-                                             c: out.base + chunk.lowerBound * outFeatures, cRowStride: outFeatures)
+                // Split the larger side across threads: kernel rows, or
+                // panels of eight columns (then each thread streams only its
+                // columns of dy, the large operand).
+                if inFeatures >= outFeatures {
+                    Parallel.forEachChunk(of: inFeatures) { chunk in
+                        MatrixProduct.accumulate(rows: chunk.count, inner: rows, columns: outFeatures,
+                                                 a: .init(xP + chunk.lowerBound, rowStride: 1, innerStride: inFeatures),
+                                                 b: dyP, bRowStride: outFeatures,
+                                                 c: out.base + chunk.lowerBound * outFeatures, cRowStride: outFeatures)
+                    }
+                } else {
+                    Parallel.forEachChunk(of: (outFeatures + 7) / 8) { panels in
+                        let columns = (panels.lowerBound * 8)..<min(outFeatures, panels.upperBound * 8)
+                        MatrixProduct.accumulate(rows: inFeatures, inner: rows, columns: columns.count,
+                                                 a: .init(xP, rowStride: 1, innerStride: inFeatures),
+                                                 b: dyP + columns.lowerBound, bRowStride: outFeatures,
+                                                 c: out.base + columns.lowerBound, cRowStride: outFeatures)
+                    }
                 }
             }
             if hasBias {
