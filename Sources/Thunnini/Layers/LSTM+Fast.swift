@@ -127,9 +127,24 @@ extension LSTM {
         return (cells, hiddens, cache)
     }
 
-    /// Fast twin of `backward`; results equal it bit for bit.
+    /// dL/dx alone (the weight gradients' products skipped): the same bits
+    /// as `backward(...).input`, for prefix tuning.
+    public static func inputGradient(dHiddens: Tensor, dCells: Tensor?, cache: Cache, parameters p: Parameters) -> Tensor {
+        KernelMode.useReferenceKernels
+            ? backwardReference(dHiddens: dHiddens, dCells: dCells, cache: cache, parameters: p).input
+            : backwardFast(dHiddens: dHiddens, dCells: dCells, cache: cache, parameters: p, weightGradients: false).input
+    }
+
+    /// Fast twin of `backward`; results equal it bit for bit. Without
+    /// `weightGradients`, the parameter gradients are left out (nil).
     public static func backwardFast(dHiddens: Tensor, dCells: Tensor?, cache: Cache,
                                     parameters p: Parameters) -> (input: Tensor, parameters: Parameters) {
+        let result = backwardFast(dHiddens: dHiddens, dCells: dCells, cache: cache, parameters: p, weightGradients: true)
+        return (result.input, result.parameters!)
+    }
+
+    static func backwardFast(dHiddens: Tensor, dCells: Tensor?, cache: Cache, parameters p: Parameters,
+                             weightGradients: Bool) -> (input: Tensor, parameters: Parameters?) {
         let x = cache.input
         let (batch, length, inputSize) = (x.shape[0], x.shape[1], x.shape[2])
         let H = p.hiddenSize
@@ -218,8 +233,9 @@ extension LSTM {
             }
         }}}
 
+        guard weightGradients else { return (dx, nil) }
         // Weight gradients: sums over the rows of dA in order (t descending, b ascending).
-        let (dBias, dInputKernel, dRecurrentKernel) = weightGradients(dA, input: x, hiddens: cache.hiddens, fused: fused)
+        let (dBias, dInputKernel, dRecurrentKernel) = Self.weightGradients(dA, input: x, hiddens: cache.hiddens, fused: fused)
         func gradient(_ g: Int) -> Gate {
             Gate(inputKernel: unfuse(dInputKernel, rows: inputSize, hiddenSize: H, gate: g),
                  recurrentKernel: unfuse(dRecurrentKernel, rows: H, hiddenSize: H, gate: g),

@@ -153,9 +153,11 @@ public struct Predictor: Sendable {
 
     /// Gradients of `output.loss` with respect to every parameter and to the
     /// prefix (nil for `none`), by the chain rule back through the forward
-    /// pass (Docs/predictor.md).
+    /// pass (Docs/predictor.md). With `parameterGradients: false` (prefix
+    /// tuning) only the prefix gradient is computed, bit for bit the same, and
+    /// the returned parameter tree is empty.
     public func gradients(parameters p: ParameterTree, sequences: Tensor, prefix: Prefix = .none,
-                          output: Output) -> (parameters: ParameterTree, prefix: Tensor?) {
+                          output: Output, parameterGradients: Bool = true) -> (parameters: ParameterTree, prefix: Tensor?) {
         let (batch, length, vocab) = (sequences.shape[0], sequences.shape[1], sequences.shape[2])
         let k = output.prefixLength
         let totalLength = output.torsoInput.shape[1]
@@ -173,11 +175,17 @@ public struct Predictor: Sendable {
         let gUnembedding = Dense.backward(dUnembedded, x: output.torsoForward.output, kernel: p[Self.unembeddingKernel], hasBias: true)
         grads[Self.unembeddingKernel] = gUnembedding.kernel
         grads[Self.unembeddingBias] = gUnembedding.bias
-        let gTorso = torso.backward(gUnembedding.input, forward: output.torsoForward, parameters: p)
-        grads.merge(gTorso.parameters) { _, new in new }
+        let dTorsoInput: Tensor
+        if parameterGradients {
+            let gTorso = torso.backward(gUnembedding.input, forward: output.torsoForward, parameters: p)
+            grads.merge(gTorso.parameters) { _, new in new }
+            dTorsoInput = gTorso.input
+        } else {
+            dTorsoInput = torso.inputGradient(gUnembedding.input, forward: output.torsoForward, parameters: p)
+        }
 
         // Undo the embedding-prefix insertion: its rows are the prefix's gradient.
-        var dEmbedded = gTorso.input
+        var dEmbedded = dTorsoInput
         var dPrefix: Tensor? = nil
         if prefix.type == .embedding {
             let e = embeddingSize
@@ -185,12 +193,12 @@ public struct Predictor: Sendable {
             var dP = Tensor(shape: [k, e])
             dEmbedded = Tensor(shape: [batch, inputLength, e])
             for b in 0..<batch {
-                for i in 0..<e { dEmbedded.storage[b * inputLength * e + i] = gTorso.input.storage[b * totalLength * e + i] }
+                for i in 0..<e { dEmbedded.storage[b * inputLength * e + i] = dTorsoInput.storage[b * totalLength * e + i] }
                 for t in 0..<k {
-                    for i in 0..<e { dP.storage[t * e + i] += gTorso.input.storage[(b * totalLength + 1 + t) * e + i] }
+                    for i in 0..<e { dP.storage[t * e + i] += dTorsoInput.storage[(b * totalLength + 1 + t) * e + i] }
                 }
                 for t in 0..<length {
-                    for i in 0..<e { dEmbedded.storage[(b * inputLength + 1 + t) * e + i] = gTorso.input.storage[(b * totalLength + 1 + k + t) * e + i] }
+                    for i in 0..<e { dEmbedded.storage[(b * inputLength + 1 + t) * e + i] = dTorsoInput.storage[(b * totalLength + 1 + k + t) * e + i] }
                 }
             }
             dPrefix = dP
@@ -210,7 +218,7 @@ public struct Predictor: Sendable {
             }
             dPrefix = prefix.type == .simplex ? Softmax.backward(dTokens, probabilities: output.simplexPrefix!) : dTokens
         }
-        return (ParameterTree(grads), dPrefix)
+        return (parameterGradients ? ParameterTree(grads) : ParameterTree([:]), dPrefix)
     }
 
     /// `x[:, start ..< start + count, :]` of a B x L x D tensor.

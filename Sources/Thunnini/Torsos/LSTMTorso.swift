@@ -77,4 +77,15 @@ public struct LSTMTorso: Torso {
         }
         return (dh, gradients)
     }
+
+    /// The input gradient without the layers' weight gradients (the same
+    /// time loop, so the same bits as `backward(...).input`).
+    public func inputGradient(_ dOutput: Tensor, forward: TorsoForward, parameters: ParameterTree) -> Tensor {
+        let caches = forward.cache as! [LSTM.Cache]
+        var dh = dOutput
+        for layer in config.hiddenSizes.indices.reversed() {
+            dh = LSTM.inputGradient(dHiddens: dh, dCells: nil, cache: caches[layer], parameters: cellParameters(layer, parameters))
+        }
+        return dh
+    }
 }

@@ -24,6 +24,18 @@ public protocol Torso: Sendable {
     /// Vector-Jacobian product of the outputs: the gradient with respect to
     /// the input and to every parameter of the torso (under full paths).
     func backward(_ dOutput: Tensor, forward: TorsoForward, parameters: ParameterTree) -> (input: Tensor, parameters: [String: Tensor])
+
+    /// The gradient with respect to the input alone (for prefix tuning, which
+    /// needs no parameter gradient): equal to `backward(...).input` bit for
+    /// bit; a torso may skip the parameter gradients' products.
+    func inputGradient(_ dOutput: Tensor, forward: TorsoForward, parameters: ParameterTree) -> Tensor
+}
+
+extension Torso {
+    /// By default the whole backward pass, keeping only the input gradient.
+    public func inputGradient(_ dOutput: Tensor, forward: TorsoForward, parameters: ParameterTree) -> Tensor {
+        backward(dOutput, forward: forward, parameters: parameters).input
+    }
 }
 
 /// What a torso's forward pass returns: outputs, optional hidden states, and

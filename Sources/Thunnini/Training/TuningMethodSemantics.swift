@@ -82,7 +82,9 @@ public struct UpdateStep: Sendable {
     public mutating func step(parameters: inout ParameterTree, prefix: inout Tensor?, sequences: Tensor) throws -> Report {
         let fullPrefix = Prefix(type: method.prefixType ?? .none, values: method.isPrefixMethod ? prefix : nil)
         let output = try predictor.forward(parameters: parameters, sequences: sequences, prefix: fullPrefix)
-        let gradients = predictor.gradients(parameters: parameters, sequences: sequences, prefix: fullPrefix, output: output)
+        // Prefix methods move (and clip by) the prefix alone: no parameter gradients.
+        let gradients = predictor.gradients(parameters: parameters, sequences: sequences, prefix: fullPrefix, output: output,
+                                            parameterGradients: !method.isPrefixMethod)
         let norm: Double
         let seen: ParameterTree
         if method.isPrefixMethod {

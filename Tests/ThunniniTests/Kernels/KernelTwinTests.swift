@@ -156,6 +156,21 @@ struct KernelTwinTests {
                 }
                 if let referencePrefix = reference.1.prefix {
                     #expect(Self.sameBits(fast.1.prefix!, referencePrefix))
+                    // The prefix-only backward pass (no parameter gradients,
+                    // as prefix tuning runs it) gives the same prefix gradient
+                    // in both kernel modes. Fails if skipping the weight
+                    // gradients changed the input gradient's computation.
+                    for useReference in [false, true] {
+                        let prefixOnly = try Parallel.$threadCountOverride.withValue(threads) {
+                            try KernelMode.$useReferenceKernels.withValue(useReference) {
+                                predictor.gradients(parameters: parameters, sequences: sequences, prefix: prefix,
+                                                    output: try predictor.forward(parameters: parameters, sequences: sequences, prefix: prefix),
+                                                    parameterGradients: false)
+                            }
+                        }
+                        #expect(Self.sameBits(prefixOnly.prefix!, referencePrefix), "\(torso) \(prefixType) prefix-only")
+                        #expect(prefixOnly.parameters.paths.isEmpty)
+                    }
                 }
             }
         }
