@@ -15,14 +15,17 @@ public enum Evaluation {
     }
 
     /// Runs the predictor on `sequences` (B x T x V) in chunks of `batchSize`
-    /// sequences (`nil` or < 1: all at once). Every operation of the
-    /// predictor acts on one sequence at a time, so chunking changes nothing
-    /// in the per-sequence results (asserted bit for bit in the tests).
+    /// sequences (`nil` or < 1: all at once), and never more than
+    /// `largestChunk` at a time. Every operation of the predictor acts on one
+    /// sequence at a time, so chunking changes nothing in the per-sequence
+    /// results (asserted bit for bit in the tests); the cap keeps the forward
+    /// pass's activations (about 7 x B x T x H doubles per LSTM layer) in
+    /// reusable memory instead of fresh pages for every evaluation.
     public static func evaluate(predictor: Predictor, parameters: ParameterTree, sequences: Tensor,
                                 prefix: Prefix = .none, batchSize: Int? = nil) throws -> Result {
         try predictor.checkInputs(sequences: sequences, prefix: prefix)
         let total = sequences.shape[0]
-        let chunk = (batchSize ?? 0) >= 1 ? batchSize! : total
+        let chunk = min((batchSize ?? 0) >= 1 ? batchSize! : total, largestChunk)
         var parts: [Predictor.Output] = []
         var start = 0
         while start < total {
@@ -41,6 +44,9 @@ public enum Evaluation {
                       instantLosses: concatenate(parts.map(\.instantLosses)),
                       states: joined(\.states), prefixStates: joined(\.prefixStates))
     }
+
+    /// The most sequences one forward pass of `evaluate` takes.
+    public static let largestChunk = 256
 
     /// Several prefixes (e.g. the initial prefixes of every repetition) on the
     /// same sequences, one result per prefix in order.
