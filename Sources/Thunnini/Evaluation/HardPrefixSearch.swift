@@ -47,24 +47,28 @@ public enum HardPrefixSearch {
         return prefix
     }
 
-    /// Searches with `score(prefix) -> mean cumulative loss`.
-    static func search(vocabSize: Int, length: Int, score: (Tensor) throws -> Double) throws -> Result {
+    /// Searches with `score(prefix) -> mean cumulative loss`; `onCandidate`
+    /// gets the number of candidates scored so far and the last one's loss.
+    static func search(vocabSize: Int, length: Int, onCandidate: ((Int, Double) -> Void)? = nil,
+                       score: (Tensor) throws -> Double) throws -> Result {
         var best: Result? = nil
         var losses: [Double] = []
         for tokens in try candidates(vocabSize: vocabSize, length: length) {
             let prefix = oneHot(tokens, vocabSize: vocabSize)
             let loss = try score(prefix)
             losses.append(loss)
+            onCandidate?(losses.count, loss)
             if best == nil || loss < best!.loss { best = Result(prefix: prefix, tokens: tokens, loss: loss, candidateLosses: []) }
         }
         best!.candidateLosses = losses
         return best!
     }
 
-    /// The best hard prefix for a neural predictor (prefix type `prepend`).
+    /// The best hard prefix for a neural predictor (prefix type `prepend`);
+    /// `onCandidate` reports progress (candidates scored, the last one's loss).
     public static func search(predictor: Predictor, parameters: ParameterTree, sequences: Tensor, length: Int,
-                              batchSize: Int? = nil) throws -> Result {
-        try search(vocabSize: predictor.config.tokenDimensionality, length: length) { prefix in
+                              batchSize: Int? = nil, onCandidate: ((Int, Double) -> Void)? = nil) throws -> Result {
+        try search(vocabSize: predictor.config.tokenDimensionality, length: length, onCandidate: onCandidate) { prefix in
             let result = try Evaluation.evaluate(predictor: predictor, parameters: parameters, sequences: sequences,
                                                  prefix: Prefix(type: .prepend, values: prefix), batchSize: batchSize)
             return Evaluation.meanCumulativeLoss(result.instantLosses)

@@ -137,8 +137,12 @@ public struct ExperimentRunner {
                                                        sequenceLength: spec.tuningDataConfig.sequenceLength).sequences
         }
         if let hard = spec.hardPrefix, hard.enabled {
+            let candidateCount = try HardPrefixSearch.candidates(vocabSize: spec.predictorConfig.tokenDimensionality,
+                                                                 length: hard.prefixLength).count
+            let (reporter, onCandidate) = progress("hard prefix search", total: candidateCount)
             let found = try HardPrefixSearch.search(predictor: predictor, parameters: parameters, sequences: searchSequences!,
-                                                    length: hard.prefixLength, batchSize: batchSize)
+                                                    length: hard.prefixLength, batchSize: batchSize, onCandidate: onCandidate)
+            reporter?.finish()
             results.hardPrefixes["HardPT"] = .init(tokens: found.tokens, loss: found.loss, candidateLosses: found.candidateLosses)
             try evaluate("HardPT", parameters: parameters, prefix: Prefix(type: .prepend, values: found.prefix))
             let afterRandom = dynamicsNetworks.firstIndex { $0.name == Baseline.randomPF.rawValue }.map { $0 + 1 } ?? 1
