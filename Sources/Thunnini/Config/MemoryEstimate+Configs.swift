@@ -119,7 +119,7 @@ extension ExperimentSpec {
             estimate.keepSequences(batch: hardPrefix.numSequences, length: data.sequenceLength, vocab: data.vocabSize, copies: 2,
                                    keys: "hard_prefix.num_sequences \(hardPrefix.numSequences) x tuning_data_config.sequence_length \(data.sequenceLength)")
             longestPrefix = max(longestPrefix, hardPrefix.prefixLength)
-            let batch = evalBatchSize >= 1 ? min(evalBatchSize, hardPrefix.numSequences) : hardPrefix.numSequences
+            let batch = Evaluation.chunkSize(batchSize: evalBatchSize, total: hardPrefix.numSequences)
             estimate.phasePass(p, t, batch: batch, length: data.sequenceLength, prefix: hardPrefix.prefixLength, backward: false,
                                keys: "hard_prefix.num_sequences \(hardPrefix.numSequences) (eval_batch_size \(evalBatchSize)) x hard_prefix.prefix_length \(hardPrefix.prefixLength)")
         }
@@ -127,7 +127,7 @@ extension ExperimentSpec {
             let data = named.config
             estimate.keepSequences(batch: data.batchSize, length: data.sequenceLength, vocab: data.vocabSize, copies: 3,
                                    keys: data.sizeKeys("eval_data_configs[\(named.name)].config"))
-            let batch = evalBatchSize >= 1 ? min(evalBatchSize, data.batchSize) : data.batchSize
+            let batch = Evaluation.chunkSize(batchSize: evalBatchSize, total: data.batchSize)
             estimate.phasePass(p, t, batch: batch, length: data.sequenceLength, prefix: longestPrefix, backward: false,
                                keys: "eval_data_configs[\(named.name)].config (eval_batch_size \(evalBatchSize))")
         }

@@ -25,7 +25,7 @@ public enum Evaluation {
                                 prefix: Prefix = .none, batchSize: Int? = nil) throws -> Result {
         try predictor.checkInputs(sequences: sequences, prefix: prefix)
         let total = sequences.shape[0]
-        let chunk = min((batchSize ?? 0) >= 1 ? batchSize! : total, largestChunk)
+        let chunk = chunkSize(batchSize: batchSize, total: total)
         var parts: [Predictor.Output] = []
         var start = 0
         while start < total {
@@ -47,6 +47,13 @@ public enum Evaluation {
 
     /// The most sequences one forward pass of `evaluate` takes.
     public static let largestChunk = 256
+
+    /// Sequences per forward pass of `evaluate` for `total` sequences and a
+    /// requested `batchSize` (`nil` or < 1: all at once), capped at
+    /// `largestChunk` (also what the memory estimate assumes).
+    public static func chunkSize(batchSize: Int?, total: Int) -> Int {
+        min((batchSize ?? 0) >= 1 ? batchSize! : total, largestChunk)
+    }
 
     /// Several prefixes (e.g. the initial prefixes of every repetition) on the
     /// same sequences, one result per prefix in order.

@@ -48,68 +48,59 @@ public enum GELU {
         KernelMode.useReferenceKernels ? backwardReference(dy, x: x) : backwardFast(dy, x: x)
     }
 
-    /// Fast twin of `forwardReference`: sixteen elements at a time (the width
-    /// of `Elementary`) with the same expression, the rest one by one (the
-    /// same bits); chunks of elements run on separate threads.
+    /// Fast twin of `forwardReference`: the same expression on sixteen
+    /// elements at a time (`forEachVector`), so the same bits.
     public static func forwardFast(_ x: Tensor) -> Tensor {
-        let count = x.count
-        // Every element is written below (no copy of x first).
-        let y = Tensor(shape: x.shape) { yShared in x.withPointer { xP in
-            let out = SharedPointer(yShared)
-            // Elements are independent: chunks of whole SIMD groups across threads.
-            Parallel.forEachChunk(of: (count + 15) / 16, minimumPerChunk: 1024) { groups in
-            let yP = out.base
-            var index = groups.lowerBound * 16
-            let end = min(count, groups.upperBound * 16)
-            while index + 16 <= end {
-                let v = UnsafeRawPointer(xP + index).loadUnaligned(as: Elementary.Vector.self)
+        Tensor(shape: x.shape) { yP in x.withPointer { xP in
+            forEachVector(count: x.count, into: yP) { load in
+                let v = load(xP)
                 let u = sqrtTwoOverPi * (v + cubicCoefficient * v * v * v)
-                let value = 0.5 * v * (1 + Elementary.tanh(u))
-                UnsafeMutableRawPointer(yP + index).storeBytes(of: value, as: Elementary.Vector.self)
-                index += 16
-            }
-            while index < end {
-                let v = xP[index]
-                let u = sqrtTwoOverPi * (v + cubicCoefficient * v * v * v)
-                yP[index] = 0.5 * v * (1 + Elementary.tanh(u))
-                index += 1
-            }
+                return 0.5 * v * (1 + Elementary.tanh(u))
             }
         }}
-        return y
     }
 
-    /// Fast twin of `backwardReference` (same operations, sixteen at a time).
+    /// Fast twin of `backwardReference` (the same expression, sixteen at a time).
     public static func backwardFast(_ dy: Tensor, x: Tensor) -> Tensor {
         precondition(dy.shape == x.shape, "GELU upstream gradient \(dy.shape) != input \(x.shape)")
-        let count = x.count
-        let dx = Tensor(shape: x.shape) { dxShared in x.withPointer { xP in dy.withPointer { dyP in
-            let out = SharedPointer(dxShared)
-            Parallel.forEachChunk(of: (count + 15) / 16, minimumPerChunk: 1024) { groups in
-            let dxP = out.base
-            var index = groups.lowerBound * 16
-            let end = min(count, groups.upperBound * 16)
-            while index + 16 <= end {
-                let v = UnsafeRawPointer(xP + index).loadUnaligned(as: Elementary.Vector.self)
+        return Tensor(shape: x.shape) { dxP in x.withPointer { xP in dy.withPointer { dyP in
+            forEachVector(count: x.count, into: dxP) { load in
+                let v = load(xP)
                 let u = sqrtTwoOverPi * (v + cubicCoefficient * v * v * v)
                 let t = Elementary.tanh(u)
                 let duDx = sqrtTwoOverPi * (1 + 3 * cubicCoefficient * v * v)
                 let derivative = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * duDx
-                let upstream = UnsafeRawPointer(dyP + index).loadUnaligned(as: Elementary.Vector.self)
-                UnsafeMutableRawPointer(dxP + index).storeBytes(of: upstream * derivative, as: Elementary.Vector.self)
-                index += 16
-            }
-            while index < end {
-                let v = xP[index]
-                let u = sqrtTwoOverPi * (v + cubicCoefficient * v * v * v)
-                let t = Elementary.tanh(u)
-                let duDx = sqrtTwoOverPi * (1 + 3 * cubicCoefficient * v * v)
-                let derivative = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * duDx
-                dxP[index] = dyP[index] * derivative
-                index += 1
-            }
+                return load(dyP) * derivative
             }
         }}}
-        return dx
+    }
+
+    /// Writes `output[i]` for every `i < count` from `compute`, which reads
+    /// its inputs with `load(buffer)` as sixteen-lane vectors (the width of
+    /// `Elementary`): whole vectors, then the last fewer than sixteen
+    /// elements zero-padded. Lanes are independent, so every element gets
+    /// the bits of the per-element expression. Chunks of vectors run on
+    /// separate threads.
+    @inline(__always)
+    static func forEachVector(count: Int, into output: UnsafeMutablePointer<Double>,
+                              _ compute: (_ load: (UnsafePointer<Double>) -> Elementary.Vector) -> Elementary.Vector) {
+        let out = SharedPointer(output)
+        Parallel.forEachChunk(of: (count + 15) / 16, minimumPerChunk: 1024) { groups in
+            for group in groups {
+                let index = group * 16
+                let lanes = min(16, count - index)
+                let result = compute { buffer in
+                    if lanes == 16 { return UnsafeRawPointer(buffer + index).loadUnaligned(as: Elementary.Vector.self) }
+                    var padded = Elementary.Vector()
+                    for lane in 0..<lanes { padded[lane] = buffer[index + lane] }
+                    return padded
+                }
+                if lanes == 16 {
+                    UnsafeMutableRawPointer(out.base + index).storeBytes(of: result, as: Elementary.Vector.self)
+                } else {
+                    for lane in 0..<lanes { out.base[index + lane] = result[lane] }
+                }
+            }
+        }
     }
 }

@@ -155,7 +155,9 @@ extension LSTM {
         // W^T per gate, stacked: row g H + j of `recurrentT` is column j of W_h<g>.
         let recurrentT = fuseTransposed(gates.map(\.recurrentKernel), columns: H, hiddenSize: H)
         let inputT = fuseTransposed(gates.map(\.inputKernel), columns: inputSize, hiddenSize: H)
-        let tanhCells = cache.tanhCells ?? Tensor(shape: cache.cells.shape, storage: cache.cells.storage.map { Elementary.tanh($0) })
+        let tanhCells = cache.tanhCells ?? Tensor(shape: cache.cells.shape) { tanhP in
+            cache.cells.withPointer { Elementary.tanh($0, into: tanhP, count: cache.cells.count) }
+        }
         let dCellsOrZero = dCells ?? Tensor.zeros([0])
         let hasCellGradient = dCells != nil
 

@@ -20,7 +20,7 @@
 /// independent chains to overlap. When every lane is inside the range where
 /// no special case applies (the common case), the range masks are skipped;
 /// they change nothing for such lanes, so both paths give the same bits.
-/// Narrower calls fill the sixteen lanes with copies of their own.
+/// Scalar calls fill the sixteen lanes with copies of their argument.
 public enum Elementary {
     /// Sixteen lanes: the width of the one implementation.
     public typealias Vector = SIMD16<Double>
@@ -173,21 +173,6 @@ public enum Elementary {
         let two = four.lowHalf & four.highHalf
         return (two[0] & two[1]) == -1
     }
-
-    @inline(__always)
-    static func widened(_ x: SIMD4<Double>) -> Vector {
-        let eight = SIMD8(lowHalf: x, highHalf: x)
-        return Vector(lowHalf: eight, highHalf: eight)
-    }
-
-    /// e^x in each of four lanes (the same bits as the sixteen-lane version).
-    public static func exp(_ x: SIMD4<Double>) -> SIMD4<Double> { exp(widened(x)).lowHalf.lowHalf }
-
-    /// tanh(x) in each of four lanes.
-    public static func tanh(_ x: SIMD4<Double>) -> SIMD4<Double> { tanh(widened(x)).lowHalf.lowHalf }
-
-    /// The logistic function in each of four lanes.
-    public static func sigmoid(_ a: SIMD4<Double>) -> SIMD4<Double> { sigmoid(widened(a)).lowHalf.lowHalf }
 
     /// e^x: one lane of the vector version (the same bits).
     public static func exp(_ x: Double) -> Double { exp(Vector(repeating: x))[0] }

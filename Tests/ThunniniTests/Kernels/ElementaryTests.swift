@@ -56,9 +56,15 @@ struct ElementaryTests {
     func lanesAreIndependent() {
         var generator = LayerTestGenerator(seed: 4)
         for _ in 0..<500 {
-            let v = SIMD4<Double>(generator.normal() * 10, generator.normal(), .infinity * (generator.uniform() < 0.05 ? 1 : 0) + generator.normal() * 300, generator.normal() * 1e-3)
+            var v = Elementary.Vector()
+            for quarter in 0..<4 {
+                v[4 * quarter] = generator.normal() * 10
+                v[4 * quarter + 1] = generator.normal()
+                v[4 * quarter + 2] = .infinity * (generator.uniform() < 0.05 ? 1 : 0) + generator.normal() * 300
+                v[4 * quarter + 3] = generator.normal() * 1e-3
+            }
             let e = Elementary.exp(v), t = Elementary.tanh(v), s = Elementary.sigmoid(v)
-            for lane in 0..<4 {
+            for lane in 0..<16 {
                 #expect(e[lane].bitPattern == Elementary.exp(v[lane]).bitPattern)
                 #expect(t[lane].bitPattern == Elementary.tanh(v[lane]).bitPattern)
                 #expect(s[lane].bitPattern == Elementary.sigmoid(v[lane]).bitPattern)
