@@ -19,7 +19,7 @@ import Foundation
 extension LSTM {
     /// The layer's forward pass: `forwardFast`, or `forwardReference` under
     /// `KernelMode.useReferenceKernels` (the results are the same bit for bit).
-    public static func forward(_ x: Tensor, parameters p: Parameters) -> (cells: Tensor, hiddens: Tensor, cache: Cache) {
+    public static func forward(_ x: Tensor, parameters p: Parameters) -> (hiddens: Tensor, cache: Cache) {
         KernelMode.useReferenceKernels ? forwardReference(x, parameters: p) : forwardFast(x, parameters: p)
     }
 
@@ -33,7 +33,7 @@ extension LSTM {
     }
 
     /// Fast twin of `forward`; results equal it bit for bit.
-    public static func forwardFast(_ x: Tensor, parameters p: Parameters) -> (cells: Tensor, hiddens: Tensor, cache: Cache) {
+    public static func forwardFast(_ x: Tensor, parameters p: Parameters) -> (hiddens: Tensor, cache: Cache) {
         precondition(x.rank == 3, "LSTM expects [B, L, in], got \(x.shape)")
         let (batch, length, inputSize) = (x.shape[0], x.shape[1], x.shape[2])
         let hiddenSize = p.hiddenSize
@@ -44,68 +44,72 @@ extension LSTM {
                          && gate.recurrentBias.shape == [hiddenSize],
                          "LSTM gate shapes do not match input \(inputSize), hidden \(hiddenSize)")
         }
-        let fused = 4 * hiddenSize
-        // [W_i; W_h]: the input kernel's rows, then the recurrent kernel's.
-        let stackedKernel = Tensor(shape: [inputSize + hiddenSize, 4 * hiddenSize],
-                                   storage: fuse(gates.map(\.inputKernel), rows: inputSize, hiddenSize: hiddenSize).storage
-                                       + fuse(gates.map(\.recurrentKernel), rows: hiddenSize, hiddenSize: hiddenSize).storage)
-        let bias = fuse(gates.map(\.recurrentBias), rows: 1, hiddenSize: hiddenSize)
-
         let H = hiddenSize
-        // Every element of the seven outputs is written below.
-        let outputs = Tensor.writingEveryElement(of: 7, shape: [batch, length, hiddenSize]) { pointers in
-        let (cP, hP, tcP, iP, fP, gP, oP) = (pointers[0], pointers[1], pointers[2], pointers[3], pointers[4], pointers[5], pointers[6])
+        let fused = 4 * H
+        let width = 1 + inputSize + H
+        // [W_i; W_h]: the input kernel's rows, then the recurrent kernel's.
+        let stackedKernel = Tensor(shape: [inputSize + H, fused],
+                                   storage: fuse(gates.map(\.inputKernel), rows: inputSize, hiddenSize: H).storage
+                                       + fuse(gates.map(\.recurrentKernel), rows: H, hiddenSize: H).storage)
+        let bias = fuse(gates.map(\.recurrentBias), rows: 1, hiddenSize: H)
+
+        // Every element of the five outputs is written below.
+        let outputs = Tensor.writingEveryElement(shapes: [[batch, length, H], [length * batch, width], [length * batch, H],
+                                                          [length * batch, H], [length * batch, fused]]) { pointers in
+        let (hP, sP, cP, tcP, aP) = (pointers[0], pointers[1], pointers[2], pointers[3], pointers[4])
         x.withPointer { xP in stackedKernel.withPointer { wP in bias.withPointer { biasP in
-            let out = (c: SharedPointer(cP), h: SharedPointer(hP), tc: SharedPointer(tcP),
-                       i: SharedPointer(iP), f: SharedPointer(fP), g: SharedPointer(gP), o: SharedPointer(oP))
+            let out = (h: SharedPointer(hP), s: SharedPointer(sP), c: SharedPointer(cP),
+                       tc: SharedPointer(tcP), a: SharedPointer(aP))
             Parallel.forEachChunk(of: batch, minimumPerChunk: 4) { chunk in
                 let rows = chunk.count
-                let preactivation = UnsafeMutablePointer<Double>.allocate(capacity: rows * fused)
-                // Row r: [x_t, h_{t-1}] of sequence chunk.lowerBound + r.
-                let width = inputSize + H
-                let stackedInput = UnsafeMutablePointer<Double>.allocate(capacity: rows * width)
-                defer { preactivation.deallocate(); stackedInput.deallocate() }
                 for t in 0..<length {
+                    // This step's rows of every time-major tensor are contiguous.
+                    let first = t * batch + chunk.lowerBound
+                    let inputs = out.s.base + first * width
+                    let a = out.a.base + first * fused
+                    // Row r: [1, x_t] (h_{t-1} was written by step t - 1; h_{-1} = 0),
+                    // and the pre-activations start at b_h.
+                    for r in 0..<rows {
+                        let b = chunk.lowerBound + r
+                        let row = inputs + r * width
+                        row[0] = 1
+                        copy(xP + (b * length + t) * inputSize, to: row + 1, count: inputSize)
+                        if t == 0 { (row + 1 + inputSize).update(repeating: 0, count: H) }
+                        copy(biasP, to: a + r * fused, count: fused)
+                    }
                     // a = b_h, then + x_t W_i (i order), then + h_{t-1} W_h (k
                     // order): one product over [x_t, h_{t-1}] and [W_i; W_h]
                     // (over x_t and W_i alone at t = 0).
+                    MatrixProduct.accumulate(rows: rows, inner: t > 0 ? inputSize + H : inputSize, columns: fused,
+                                             a: .init(UnsafePointer(inputs) + 1, rowStride: width),
+                                             b: wP, bRowStride: fused, c: a, cRowStride: fused)
                     for r in 0..<rows {
                         let b = chunk.lowerBound + r
-                        (preactivation + r * fused).update(from: biasP, count: fused)
-                        (stackedInput + r * width).update(from: xP + (b * length + t) * inputSize, count: inputSize)
-                        if t > 0 {
-                            (stackedInput + r * width + inputSize).update(from: out.h.base + (b * length + t - 1) * H, count: H)
-                        }
-                    }
-                    MatrixProduct.accumulate(rows: rows, inner: t > 0 ? width : inputSize, columns: fused,
-                                             a: .init(stackedInput, rowStride: width),
-                                             b: wP, bRowStride: fused, c: preactivation, cRowStride: fused)
-                    for r in 0..<rows {
-                        let b = chunk.lowerBound + r
-                        let row = (b * length + t) * H
-                        let previousRow = (b * length + t - 1) * H
-                        let a = preactivation + r * fused
-                        // Gate activations sixteen units at a time (Elementary's
+                        let gate = a + r * fused
+                        // The gates in place, sixteen units at a time (Elementary's
                         // scalar functions are one lane of the same code).
-                        Elementary.sigmoid(a, into: out.i.base + row, count: H)
-                        Elementary.sigmoid(a + H, into: out.f.base + row, count: H)
-                        Elementary.tanh(a + 2 * H, into: out.g.base + row, count: H)
-                        Elementary.sigmoid(a + 3 * H, into: out.o.base + row, count: H)
-                        let (i, f, g, c) = (out.i.base + row, out.f.base + row, out.g.base + row, out.c.base + row)
-                        let (o, tanhC, h) = (out.o.base + row, out.tc.base + row, out.h.base + row)
+                        Elementary.sigmoid(gate, into: gate, count: H)
+                        Elementary.sigmoid(gate + H, into: gate + H, count: H)
+                        Elementary.tanh(gate + 2 * H, into: gate + 2 * H, count: H)
+                        Elementary.sigmoid(gate + 3 * H, into: gate + 3 * H, count: H)
+                        let (i, f, g, o) = (gate, gate + H, gate + 2 * H, gate + 3 * H)
+                        let c = out.c.base + (first + r) * H
+                        let cPrevious = out.c.base + (first - batch + r) * H    // read only for t > 0
+                        let tanhC = out.tc.base + (first + r) * H
                         // c = f c_{t-1} + i g (c_{-1} = 0), four units at a time, then the rest.
                         var j = 0
                         while j + 4 <= H {
-                            let cPrevious = t > 0 ? load4(out.c.base + previousRow + j) : SIMD4<Double>()
-                            store4(load4(f + j) * cPrevious + load4(i + j) * load4(g + j), c + j)
+                            let previous = t > 0 ? load4(cPrevious + j) : SIMD4<Double>()
+                            store4(load4(f + j) * previous + load4(i + j) * load4(g + j), c + j)
                             j += 4
                         }
                         while j < H {
-                            let cPrevious = t > 0 ? out.c.base[previousRow + j] : 0
-                            c[j] = f[j] * cPrevious + i[j] * g[j]
+                            c[j] = f[j] * (t > 0 ? cPrevious[j] : 0) + i[j] * g[j]
                             j += 1
                         }
                         Elementary.tanh(c, into: tanhC, count: H)
+                        // h = o tanh(c): the output, and step t + 1's operand row.
+                        let h = out.h.base + (b * length + t) * H
                         j = 0
                         while j + 4 <= H {
                             store4(load4(o + j) * load4(tanhC + j), h + j)
@@ -115,16 +119,36 @@ extension LSTM {
                             h[j] = o[j] * tanhC[j]
                             j += 1
                         }
+                        if t + 1 < length {
+                            copy(h, to: inputs + batch * width + r * width + 1 + inputSize, count: H)
+                        }
                     }
                 }
             }
         }}}}
-        let (cells, hiddens, tanhCells) = (outputs[0], outputs[1], outputs[2])
-        let (inputGate, forgetGate, cellGate, outputGate) = (outputs[3], outputs[4], outputs[5], outputs[6])
-        let cache = Cache(input: x, cells: cells, hiddens: hiddens, inputGate: inputGate,
-                          forgetGate: forgetGate, cellGate: cellGate, outputGate: outputGate,
-                          tanhCells: tanhCells)
-        return (cells, hiddens, cache)
+        let (hiddens, stepInputs, cells, tanhCells, activated) = (outputs[0], outputs[1], outputs[2], outputs[3], outputs[4])
+        let cache = Cache(input: x, hiddens: hiddens, stepInputs: stepInputs, gates: activated,
+                          cellsByStep: cells, tanhCellsByStep: tanhCells)
+        return (hiddens, cache)
+    }
+
+    /// Copies `count` doubles four at a time (short rows: no library call).
+    @inline(__always)
+    static func copy(_ source: UnsafePointer<Double>, to destination: UnsafeMutablePointer<Double>, count: Int) {
+        var j = 0
+        while j + 4 <= count {
+            store4(load4(source + j), destination + j)
+            j += 4
+        }
+        while j < count {
+            destination[j] = source[j]
+            j += 1
+        }
+    }
+
+    @inline(__always)
+    static func copy(_ source: UnsafeMutablePointer<Double>, to destination: UnsafeMutablePointer<Double>, count: Int) {
+        copy(UnsafePointer(source), to: destination, count: count)
     }
 
     /// dL/dx alone (the weight gradients' products skipped): the same bits
@@ -155,9 +179,6 @@ extension LSTM {
         // W^T per gate, stacked: row g H + j of `recurrentT` is column j of W_h<g>.
         let recurrentT = fuseTransposed(gates.map(\.recurrentKernel), columns: H, hiddenSize: H)
         let inputT = fuseTransposed(gates.map(\.inputKernel), columns: inputSize, hiddenSize: H)
-        let tanhCells = cache.tanhCells ?? Tensor(shape: cache.cells.shape) { tanhP in
-            cache.cells.withPointer { Elementary.tanh($0, into: tanhP, count: cache.cells.count) }
-        }
         let dCellsOrZero = dCells ?? Tensor.zeros([0])
         let hasCellGradient = dCells != nil
 
@@ -166,9 +187,8 @@ extension LSTM {
         // Every row is written in the time loop.
         let dA = Tensor(shape: [length * batch, fused]) { daP in
         recurrentT.withPointer { whtP in
-        dHiddens.withPointer { dhP in dCellsOrZero.withPointer { dcP in tanhCells.withPointer { tcP in
-        cache.cells.withPointer { cP in cache.inputGate.withPointer { iP in cache.forgetGate.withPointer { fP in
-        cache.cellGate.withPointer { gP in cache.outputGate.withPointer { oP in
+        dHiddens.withPointer { dhP in dCellsOrZero.withPointer { dcP in cache.tanhCellsByStep.withPointer { tcP in
+        cache.cellsByStep.withPointer { cP in cache.gates.withPointer { gatesP in
             let dAShared = SharedPointer(daP)
             Parallel.forEachChunk(of: batch, minimumPerChunk: 4) { chunk in
                 let rows = chunk.count
@@ -179,10 +199,15 @@ extension LSTM {
                 dcNext.initialize(repeating: 0, count: rows * H)
                 for t in stride(from: length - 1, through: 0, by: -1) {
                     let firstRow = (length - 1 - t) * batch + chunk.lowerBound
+                    // This step's rows of the time-major cache are contiguous.
+                    let first = t * batch + chunk.lowerBound
                     for r in 0..<rows {
                         let b = chunk.lowerBound + r
                         let row = (b * length + t) * H
-                        let previousRow = (b * length + t - 1) * H
+                        let step = (first + r) * H
+                        let previousStep = step - batch * H    // read only for t > 0
+                        let (iP, fP) = (gatesP + (first + r) * fused, gatesP + (first + r) * fused + H)
+                        let (gP, oP) = (gatesP + (first + r) * fused + 2 * H, gatesP + (first + r) * fused + 3 * H)
                         let da = dAShared.base + (firstRow + r) * fused
                         let carry = r * H
                         // Four units at a time, the rest as one lane of the same code.
@@ -192,10 +217,10 @@ extension LSTM {
                             func load(_ p: UnsafePointer<Double>) -> SIMD4<Double> {
                                 lanes == 4 ? load4(p) : SIMD4(repeating: p.pointee)
                             }
-                            let cPrevious = t > 0 ? load(cP + previousRow + j) : SIMD4<Double>()
+                            let cPrevious = t > 0 ? load(cP + previousStep + j) : SIMD4<Double>()
                             let cellGradient = hasCellGradient ? load(dcP + row + j) : nil
-                            let unit = gateGradients(i: load(iP + row + j), f: load(fP + row + j), g: load(gP + row + j),
-                                                     o: load(oP + row + j), tanhC: load(tcP + row + j), cPrevious: cPrevious,
+                            let unit = gateGradients(i: load(iP + j), f: load(fP + j), g: load(gP + j),
+                                                     o: load(oP + j), tanhC: load(tcP + step + j), cPrevious: cPrevious,
                                                      dh: load(dhP + row + j) + load(dhNext + carry + j),
                                                      dcCarried: load(dcNext + carry + j), dcFromAbove: cellGradient)
                             if lanes == 4 {
@@ -217,7 +242,7 @@ extension LSTM {
                                              b: whtP, bRowStride: H, c: dhNext, cRowStride: H, startingFromZero: true)
                 }
             }
-        }}}}}}}}}}
+        }}}}}}}
 
         // dx_t = da [W_i<i>; ...; W_i<o>]^T: one sum from zero over the 4H pre-activations.
         // Every (b, t) row is written by one product below.
@@ -237,7 +262,8 @@ extension LSTM {
 
         guard weightGradients else { return (dx, nil) }
         // Weight gradients: sums over the rows of dA in order (t descending, b ascending).
-        let (dBias, dInputKernel, dRecurrentKernel) = Self.weightGradients(dA, input: x, hiddens: cache.hiddens, fused: fused)
+        let (dBias, dInputKernel, dRecurrentKernel) = Self.weightGradients(dA, stepInputs: cache.stepInputs,
+                                                                           batch: batch, inputSize: inputSize, fused: fused)
         func gradient(_ g: Int) -> Gate {
             Gate(inputKernel: unfuse(dInputKernel, rows: inputSize, hiddenSize: H, gate: g),
                  recurrentKernel: unfuse(dRecurrentKernel, rows: H, hiddenSize: H, gate: g),
@@ -311,42 +337,33 @@ extension LSTM {
     /// row order.
     ///
     /// One product per time step (descending) over the B rows of step t, with
-    /// the rows `[1, x_t, h_{t-1}]` as A: the bias is the product with ones
-    /// (`1 * v == v` exactly, so it adds the same values as the scalar sum).
-    /// At t = 0 the h rows are left out, as they are last. Columns are split
-    /// across threads; each element's sum stays, in order, in one thread, and
-    /// step t's slice of dA stays in cache while it is used.
-    static func weightGradients(_ dA: Tensor, input x: Tensor, hiddens: Tensor, fused: Int)
+    /// the cached rows `[1, x_t, h_{t-1}]` (`Cache.stepInputs`) as A^T: the
+    /// bias is the product with ones (`1 * v == v` exactly, so it adds the
+    /// same values as the scalar sum). At t = 0 the h rows are left out, as
+    /// they are last. Columns are split across threads; each element's sum
+    /// stays, in order, in one thread, and step t's slice of dA stays in cache
+    /// while it is used.
+    static func weightGradients(_ dA: Tensor, stepInputs: Tensor, batch: Int, inputSize: Int, fused: Int)
         -> (bias: Tensor, input: Tensor, recurrent: Tensor) {
-        let (batch, length, inputSize) = (x.shape[0], x.shape[1], x.shape[2])
-        let H = hiddens.shape[2]
-        let width = 1 + inputSize + H
+        let width = stepInputs.shape[1]
+        let length = stepInputs.shape[0] / max(batch, 1)
         var dW = Tensor.zeros([width, fused])
-        x.withPointer { xP in hiddens.withPointer { hP in dA.withPointer { daP in dW.withMutablePointer { dwP in
+        stepInputs.withPointer { sP in dA.withPointer { daP in dW.withMutablePointer { dwP in
             let out = SharedPointer(dwP)
-            // Split by columns (panels of eight): each thread packs only its
+            // Split by columns (panels of eight): each thread reads only its
             // own columns of dA and reuses them over every kernel row.
             let panels = (fused + 7) / 8
             Parallel.forEachChunk(of: panels) { panelChunk in
                 let columns = (panelChunk.lowerBound * 8)..<min(fused, panelChunk.upperBound * 8)
-                // transposedRows[b * width + w] = row w of [1, x_t, h_{t-1}] for sequence b.
-                let transposedRows = UnsafeMutablePointer<Double>.allocate(capacity: batch * width)
-                defer { transposedRows.deallocate() }
                 for t in stride(from: length - 1, through: 0, by: -1) {
-                    let usedRows = t > 0 ? width : 1 + inputSize
-                    for b in 0..<batch {
-                        let target = transposedRows + b * width
-                        target[0] = 1
-                        (target + 1).update(from: xP + (b * length + t) * inputSize, count: inputSize)
-                        if t > 0 { (target + 1 + inputSize).update(from: hP + (b * length + t - 1) * H, count: H) }
-                    }
-                    MatrixProduct.accumulate(rows: usedRows, inner: batch, columns: columns.count,
-                                             a: .init(transposedRows, rowStride: 1, innerStride: width),
+                    // Element (w, b) of A is element w of sequence b's row [1, x_t, h_{t-1}].
+                    MatrixProduct.accumulate(rows: t > 0 ? width : 1 + inputSize, inner: batch, columns: columns.count,
+                                             a: .init(sP + t * batch * width, rowStride: 1, innerStride: width),
                                              b: daP + (length - 1 - t) * batch * fused + columns.lowerBound, bRowStride: fused,
                                              c: out.base + columns.lowerBound, cRowStride: fused)
                 }
             }
-        }}}}
+        }}}
         func rows(_ range: Range<Int>) -> Tensor {
             Tensor(shape: [range.count, fused], storage: Array(dW.storage[(range.lowerBound * fused)..<(range.upperBound * fused)]))
         }

@@ -53,24 +53,49 @@ public enum LSTM {
     }
 
     /// What backpropagation through time needs from the forward pass.
+    ///
+    /// The per-step tensors are time-major: row `t B + b` holds sequence b at
+    /// step t, so the rows one time step reads or writes are contiguous (the
+    /// backward time loop streams them instead of gathering `[B, L, H]` rows
+    /// that lie `L H` apart).
     public struct Cache: Sendable {
         /// The input sequence, `[B, L, in]`.
         public var input: Tensor
-        /// c after each step, `[B, L, H]`.
-        public var cells: Tensor
-        /// h after each step, `[B, L, H]`.
+        /// h after each step, `[B, L, H]` (the layer's output).
         public var hiddens: Tensor
-        /// Activated gates i, f, g, o at each step, each `[B, L, H]`.
-        public var inputGate, forgetGate, cellGate, outputGate: Tensor
-        /// tanh(c) after each step (`[B, L, H]`), kept so that the backward
-        /// pass need not recompute it; nil in caches built without it.
-        public var tanhCells: Tensor?
+        /// `[L B, 1 + in + H]`: row `t B + b` is `[1, x_t, h_{t-1}]` of sequence
+        /// b (`h_{-1} = 0`), the operand of step t's products.
+        public var stepInputs: Tensor
+        /// `[L B, 4H]`: row `t B + b` holds the activated gates i, f, g, o
+        /// (H values each, in that order) of sequence b at step t.
+        public var gates: Tensor
+        /// `[L B, H]`: c after step t of sequence b in row `t B + b`.
+        public var cellsByStep: Tensor
+        /// `[L B, H]`: tanh(c) after each step, time-major like `cellsByStep`,
+        /// kept so that the backward pass need not recompute it.
+        public var tanhCellsByStep: Tensor
+
+        /// c after each step, `[B, L, H]` (rearranged from `cellsByStep`).
+        public var cells: Tensor {
+            let (batch, length, hiddenSize) = (hiddens.shape[0], hiddens.shape[1], hiddens.shape[2])
+            return Tensor(shape: [batch, length, hiddenSize], writingEveryElement: { out in
+                cellsByStep.withPointer { byStep in
+                    for b in 0..<batch {
+                        for t in 0..<length {
+                            (out + (b * length + t) * hiddenSize).update(from: byStep + (t * batch + b) * hiddenSize,
+                                                                         count: hiddenSize)
+                        }
+                    }
+                }
+            })
+        }
     }
 
-    /// Runs the layer over `x` (`[B, L, in]`) from a zero carry. Returns c and h
-    /// after every step (`[B, L, H]` each; h is the layer's output).
+    /// Runs the layer over `x` (`[B, L, in]`) from a zero carry. Returns h
+    /// after every step (`[B, L, H]`, the layer's output) and the cache (c
+    /// after every step is `cache.cells`).
     /// The scalar reference kernel; `forwardFast` is its bit-identical twin.
-    public static func forwardReference(_ x: Tensor, parameters p: Parameters) -> (cells: Tensor, hiddens: Tensor, cache: Cache) {
+    public static func forwardReference(_ x: Tensor, parameters p: Parameters) -> (hiddens: Tensor, cache: Cache) {
         precondition(x.rank == 3, "LSTM expects [B, L, in], got \(x.shape)")
         let (batch, length, inputSize) = (x.shape[0], x.shape[1], x.shape[2])
         let hiddenSize = p.hiddenSize
@@ -81,10 +106,12 @@ public enum LSTM {
                          "LSTM gate shapes do not match input \(inputSize), hidden \(hiddenSize)")
         }
         let gates = p.gates
-        var cells = Tensor.zeros([batch, length, hiddenSize])
+        let width = 1 + inputSize + hiddenSize
         var hiddens = Tensor.zeros([batch, length, hiddenSize])
-        var activated = [Tensor](repeating: .zeros([batch, length, hiddenSize]), count: 4)
-        var tanhCells = Tensor.zeros([batch, length, hiddenSize])
+        var stepInputs = Tensor.zeros([length * batch, width])
+        var activated = Tensor.zeros([length * batch, 4 * hiddenSize])
+        var cells = Tensor.zeros([length * batch, hiddenSize])
+        var tanhCells = Tensor.zeros([length * batch, hiddenSize])
         // Pre-activations of the four gates for one (b, t), gate-major.
         var preactivation = [Double](repeating: 0, count: 4 * hiddenSize)
         for t in 0..<length {
@@ -92,6 +119,14 @@ public enum LSTM {
                 let xRow = (b * length + t) * inputSize
                 let row = (b * length + t) * hiddenSize
                 let previousRow = (b * length + t - 1) * hiddenSize   // valid only for t > 0
+                let step = t * batch + b                              // time-major row of (b, t)
+                let previousStep = step - batch                       // valid only for t > 0
+                // The step's operand row [1, x_t, h_{t-1}].
+                stepInputs.storage[step * width] = 1
+                for i in 0..<inputSize { stepInputs.storage[step * width + 1 + i] = x.storage[xRow + i] }
+                for k in 0..<hiddenSize {
+                    stepInputs.storage[step * width + 1 + inputSize + k] = t > 0 ? hiddens.storage[previousRow + k] : 0
+                }
                 // a_gate = x W_i + h_prev W_h + b_h (h_prev = 0 at t = 0).
                 for (gateIndex, gate) in gates.enumerated() {
                     let base = gateIndex * hiddenSize
@@ -117,23 +152,22 @@ public enum LSTM {
                     let f = Elementary.sigmoid(preactivation[hiddenSize + j])
                     let g = Elementary.tanh(preactivation[2 * hiddenSize + j])
                     let o = Elementary.sigmoid(preactivation[3 * hiddenSize + j])
-                    let cPrevious = t > 0 ? cells.storage[previousRow + j] : 0
+                    let cPrevious = t > 0 ? cells.storage[previousStep * hiddenSize + j] : 0
                     let c = f * cPrevious + i * g
                     let tanhC = Elementary.tanh(c)
-                    cells.storage[row + j] = c
-                    tanhCells.storage[row + j] = tanhC
+                    cells.storage[step * hiddenSize + j] = c
+                    tanhCells.storage[step * hiddenSize + j] = tanhC
                     hiddens.storage[row + j] = o * tanhC
-                    activated[0].storage[row + j] = i
-                    activated[1].storage[row + j] = f
-                    activated[2].storage[row + j] = g
-                    activated[3].storage[row + j] = o
+                    activated.storage[step * 4 * hiddenSize + j] = i
+                    activated.storage[step * 4 * hiddenSize + hiddenSize + j] = f
+                    activated.storage[step * 4 * hiddenSize + 2 * hiddenSize + j] = g
+                    activated.storage[step * 4 * hiddenSize + 3 * hiddenSize + j] = o
                 }
             }
         }
-        let cache = Cache(input: x, cells: cells, hiddens: hiddens, inputGate: activated[0],
-                          forgetGate: activated[1], cellGate: activated[2], outputGate: activated[3],
-                          tanhCells: tanhCells)
-        return (cells, hiddens, cache)
+        let cache = Cache(input: x, hiddens: hiddens, stepInputs: stepInputs, gates: activated,
+                          cellsByStep: cells, tanhCellsByStep: tanhCells)
+        return (hiddens, cache)
     }
 
     /// Backpropagation through time. `dHiddens` (`[B, L, H]`) is the upstream
@@ -156,7 +190,7 @@ public enum LSTM {
         precondition(dHiddens.shape == [batch, length, hiddenSize], "LSTM hidden gradient \(dHiddens.shape)")
         if let dCells { precondition(dCells.shape == [batch, length, hiddenSize], "LSTM cell gradient \(dCells.shape)") }
         let gates = p.gates
-        let (cells, hiddens) = (cache.cells, cache.hiddens)
+        let (cells, hiddens, activated) = (cache.cellsByStep, cache.hiddens, cache.gates)
 
         var dx = Tensor.zeros(like: x)
         var dInputKernels = [Tensor](repeating: .zeros([inputSize, hiddenSize]), count: 4)
@@ -173,14 +207,16 @@ public enum LSTM {
                 let row = (b * length + t) * hiddenSize
                 let previousRow = (b * length + t - 1) * hiddenSize   // valid only for t > 0
                 let carryRow = b * hiddenSize
+                let step = t * batch + b                              // time-major row of (b, t)
+                let previousStep = step - batch                       // valid only for t > 0
                 // Through h = o tanh(c) and c = f c_prev + i g to the gate pre-activations.
                 for j in 0..<hiddenSize {
-                    let i = cache.inputGate.storage[row + j]
-                    let f = cache.forgetGate.storage[row + j]
-                    let g = cache.cellGate.storage[row + j]
-                    let o = cache.outputGate.storage[row + j]
-                    let tanhC = Elementary.tanh(cells.storage[row + j])
-                    let cPrevious = t > 0 ? cells.storage[previousRow + j] : 0
+                    let i = activated.storage[step * 4 * hiddenSize + j]
+                    let f = activated.storage[step * 4 * hiddenSize + hiddenSize + j]
+                    let g = activated.storage[step * 4 * hiddenSize + 2 * hiddenSize + j]
+                    let o = activated.storage[step * 4 * hiddenSize + 3 * hiddenSize + j]
+                    let tanhC = Elementary.tanh(cells.storage[step * hiddenSize + j])
+                    let cPrevious = t > 0 ? cells.storage[previousStep * hiddenSize + j] : 0
                     let dh = dHiddens.storage[row + j] + dhNext.storage[carryRow + j]
                     var dc = dcNext.storage[carryRow + j] + dh * o * (1 - tanhC * tanhC)
                     if let dCells { dc += dCells.storage[row + j] }

@@ -41,20 +41,20 @@ extension Tensor {
         self.init(shape: shape, storage: storage)
     }
 
-    /// `count` tensors of one shape, each of whose elements `body` writes
-    /// (see `init(shape:writingEveryElement:)`); `body` gets their pointers in order.
-    public static func writingEveryElement(of count: Int, shape: [Int],
+    /// One tensor per shape, each of whose elements `body` writes (see
+    /// `init(shape:writingEveryElement:)`); `body` gets their pointers in order.
+    public static func writingEveryElement(shapes: [[Int]],
                                            _ body: ([UnsafeMutablePointer<Double>]) -> Void) -> [Tensor] {
         var pointers: [UnsafeMutablePointer<Double>] = []
         var innermostFirst: [Tensor] = []
-        func nest(_ remaining: Int) {
-            guard remaining > 0 else { return body(pointers) }
-            innermostFirst.append(Tensor(shape: shape, writingEveryElement: { pointer in
+        func nest(_ index: Int) {
+            guard index < shapes.count else { return body(pointers) }
+            innermostFirst.append(Tensor(shape: shapes[index], writingEveryElement: { pointer in
                 pointers.append(pointer)
-                nest(remaining - 1)
+                nest(index + 1)
             }))
         }
-        nest(count)
+        nest(0)
         return innermostFirst.reversed()
     }
 }

@@ -54,7 +54,7 @@ public struct LSTMTorso: Torso {
         for layer in config.hiddenSizes.indices {
             let result = LSTM.forward(h, parameters: cellParameters(layer, parameters))
             caches.append(result.cache)
-            states?["layer\(layer)_cell"] = result.cells
+            if returnStates { states?["layer\(layer)_cell"] = result.cache.cells }
             states?["layer\(layer)_hidden"] = result.hiddens
             h = result.hiddens
         }

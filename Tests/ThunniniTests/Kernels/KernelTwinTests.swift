@@ -102,10 +102,11 @@ struct KernelTwinTests {
         let x = generator.tensor([batch, length, inputSize])
         let fast = LSTM.forwardFast(x, parameters: p)
         let reference = LSTM.forwardReference(x, parameters: p)
-        for (name, f, r) in [("cells", fast.cache.cells, reference.cache.cells), ("hiddens", fast.cache.hiddens, reference.cache.hiddens),
-                             ("i", fast.cache.inputGate, reference.cache.inputGate), ("f", fast.cache.forgetGate, reference.cache.forgetGate),
-                             ("g", fast.cache.cellGate, reference.cache.cellGate), ("o", fast.cache.outputGate, reference.cache.outputGate),
-                             ("tanh c", fast.cache.tanhCells!, reference.cache.tanhCells!)] {
+        for (name, f, r) in [("hiddens", fast.hiddens, reference.hiddens), ("cache hiddens", fast.cache.hiddens, reference.cache.hiddens),
+                             ("cells", fast.cache.cellsByStep, reference.cache.cellsByStep),
+                             ("gates", fast.cache.gates, reference.cache.gates),
+                             ("step inputs", fast.cache.stepInputs, reference.cache.stepInputs),
+                             ("tanh c", fast.cache.tanhCellsByStep, reference.cache.tanhCellsByStep)] {
             #expect(Self.sameBits(f, r), "\(name)")
         }
         let dHiddens = generator.tensor([batch, length, hiddenSize])

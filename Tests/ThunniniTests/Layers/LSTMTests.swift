@@ -41,7 +41,8 @@ struct LSTMTests {
         let p = LSTM.Parameters(inputGate: gate(0.5, -0.3, 0.1), forgetGate: gate(-0.2, 0.4, 0.2),
                                 cellGate: gate(0.9, 0.6, -0.1), outputGate: gate(0.3, -0.7, 0.05))
         let x = Tensor(shape: [1, 2, 1], storage: [1.5, -0.5])
-        let (cells, hiddens, _) = LSTM.forward(x, parameters: p)
+        let (hiddens, cache) = LSTM.forward(x, parameters: p)
+        let cells = cache.cells
         var c = 0.0, h = 0.0
         for xt in [1.5, -0.5] {
             let i = sigmoid(0.5 * xt - 0.3 * h + 0.1)
@@ -63,13 +64,13 @@ struct LSTMTests {
         let x = random.tensor([batch, length, input])
         let hiddenWeights = random.tensor([batch, length, hidden])
         let cellWeights = withCellGradients ? random.tensor([batch, length, hidden]) : nil
-        let (_, _, cache) = LSTM.forward(x, parameters: p)
+        let (_, cache) = LSTM.forward(x, parameters: p)
         let (dx, dp) = LSTM.backward(dHiddens: hiddenWeights, dCells: cellWeights, cache: cache, parameters: p)
         let inputs = [("x", x)] + Self.named(p)
         let analytic = Dictionary(uniqueKeysWithValues: [("x", dx)] + Self.named(dp))
         GradientCheck.check(layer: "LSTM(cell gradients: \(withCellGradients))", inputs: inputs, analytic: analytic) { v in
-            let (cells, hiddens, _) = LSTM.forward(v["x"]!, parameters: Self.from(v))
-            return hiddens.dot(hiddenWeights) + (cellWeights.map { cells.dot($0) } ?? 0)
+            let (hiddens, cache) = LSTM.forward(v["x"]!, parameters: Self.from(v))
+            return hiddens.dot(hiddenWeights) + (cellWeights.map { cache.cells.dot($0) } ?? 0)
         }
     }
 }
