@@ -30,7 +30,8 @@ public enum Evaluation {
         var start = 0
         while start < total {
             let count = min(chunk, total - start)
-            let part = try predictor.forward(parameters: parameters, sequences: rows(sequences, start, count), prefix: prefix)
+            let part = try predictor.forward(parameters: parameters, sequences: rows(sequences, start, count), prefix: prefix,
+                                             forBackward: false)
             parts.append(part)
             start += count
         }

@@ -34,39 +34,102 @@ extension LSTM {
 
     /// Fast twin of `forward`; results equal it bit for bit.
     public static func forwardFast(_ x: Tensor, parameters p: Parameters) -> (hiddens: Tensor, cache: Cache) {
-        precondition(x.rank == 3, "LSTM expects [B, L, in], got \(x.shape)")
-        let (batch, length, inputSize) = (x.shape[0], x.shape[1], x.shape[2])
-        let hiddenSize = p.hiddenSize
-        let gates = p.gates
-        for gate in gates {
-            precondition(gate.inputKernel.shape == [inputSize, hiddenSize]
-                         && gate.recurrentKernel.shape == [hiddenSize, hiddenSize]
-                         && gate.recurrentBias.shape == [hiddenSize],
-                         "LSTM gate shapes do not match input \(inputSize), hidden \(hiddenSize)")
-        }
-        let H = hiddenSize
-        let fused = 4 * H
-        let width = 1 + inputSize + H
-        // [W_i; W_h]: the input kernel's rows, then the recurrent kernel's.
-        let stackedKernel = Tensor(shape: [inputSize + H, fused],
-                                   storage: fuse(gates.map(\.inputKernel), rows: inputSize, hiddenSize: H).storage
-                                       + fuse(gates.map(\.recurrentKernel), rows: H, hiddenSize: H).storage)
-        let bias = fuse(gates.map(\.recurrentBias), rows: 1, hiddenSize: H)
-
+        let (batch, length, _) = checkShapes(x, p)
+        let (width, H) = (1 + x.shape[2] + p.hiddenSize, p.hiddenSize)
         // Every element of the five outputs is written below.
         let outputs = Tensor.writingEveryElement(shapes: [[batch, length, H], [length * batch, width], [length * batch, H],
-                                                          [length * batch, H], [length * batch, fused]]) { pointers in
-        let (hP, sP, cP, tcP, aP) = (pointers[0], pointers[1], pointers[2], pointers[3], pointers[4])
+                                                          [length * batch, H], [length * batch, 4 * H]]) { pointers in
+            let (hP, sP, cP, tcP, aP) = (SharedPointer(pointers[0]), SharedPointer(pointers[1]), SharedPointer(pointers[2]),
+                                         SharedPointer(pointers[3]), SharedPointer(pointers[4]))
+            runSteps(x, parameters: p, hiddens: hP.base) { chunk in
+                // The cache's time-major rows: step t of the chunk at row t B + chunk start.
+                func rows(_ base: SharedPointer, _ rowWidth: Int) -> StepRows {
+                    StepRows(base: base.base + chunk.lowerBound * rowWidth, period: length, stride: batch * rowWidth)
+                }
+                return (inputs: rows(sP, width), gates: rows(aP, 4 * H), cells: rows(cP, H), tanhCells: rows(tcP, H), release: {})
+            }
+        }
+        let (hiddens, stepInputs, cells, tanhCells, activated) = (outputs[0], outputs[1], outputs[2], outputs[3], outputs[4])
+        let cache = Cache(input: x, hiddens: hiddens, stepInputs: stepInputs, gates: activated,
+                          cellsByStep: cells, tanhCellsByStep: tanhCells)
+        return (hiddens, cache)
+    }
+
+    /// h after every step (`[B, L, H]`) without the cache, for evaluation:
+    /// the same time loop as `forwardFast` (so the same bits as
+    /// `forward(x).hiddens`), with each chunk's step rows in small buffers it
+    /// reuses at every step instead of the `L B`-row cache tensors, which a
+    /// forward pass with no backward pass would only write to memory.
+    public static func hiddensOnly(_ x: Tensor, parameters p: Parameters) -> Tensor {
+        if KernelMode.useReferenceKernels { return forwardReference(x, parameters: p).hiddens }
+        let (batch, length, _) = checkShapes(x, p)
+        let (width, H) = (1 + x.shape[2] + p.hiddenSize, p.hiddenSize)
+        return Tensor(shape: [batch, length, H]) { hP in
+            runSteps(x, parameters: p, hiddens: hP) { chunk in
+                let rows = chunk.count
+                // One step's rows, overwritten at every step: h_t goes into the
+                // operand row after step t's product has read h_{t-1}, and c_t
+                // into c_{t-1}'s place, each element after reading its own
+                // previous value.
+                let buffer = UnsafeMutablePointer<Double>.allocate(capacity: rows * (width + 4 * H + 2 * H))
+                let gates = buffer + rows * width
+                let cells = gates + rows * 4 * H
+                return (inputs: StepRows(base: buffer, period: 1, stride: 0),
+                        gates: StepRows(base: gates, period: 1, stride: 0),
+                        cells: StepRows(base: cells, period: 1, stride: 0),
+                        tanhCells: StepRows(base: cells + rows * H, period: 1, stride: 0),
+                        release: { buffer.deallocate() })
+            }
+        }
+    }
+
+    /// Where a chunk keeps the rows of step t: `base + (t % period) * stride`,
+    /// one row per sequence of the chunk, consecutive. The cache's time-major
+    /// tensors are period L; a chunk's reusable buffers period 1.
+    struct StepRows {
+        let base: UnsafeMutablePointer<Double>
+        let period: Int
+        let stride: Int
+        @inline(__always) func at(_ t: Int) -> UnsafeMutablePointer<Double> { base + (t % period) * stride }
+    }
+
+    /// The checked shapes `(B, L, in)` of an LSTM layer's input and parameters.
+    static func checkShapes(_ x: Tensor, _ p: Parameters) -> (batch: Int, length: Int, inputSize: Int) {
+        precondition(x.rank == 3, "LSTM expects [B, L, in], got \(x.shape)")
+        let (batch, length, inputSize) = (x.shape[0], x.shape[1], x.shape[2])
+        for gate in p.gates {
+            precondition(gate.inputKernel.shape == [inputSize, p.hiddenSize]
+                         && gate.recurrentKernel.shape == [p.hiddenSize, p.hiddenSize]
+                         && gate.recurrentBias.shape == [p.hiddenSize],
+                         "LSTM gate shapes do not match input \(inputSize), hidden \(p.hiddenSize)")
+        }
+        return (batch, length, inputSize)
+    }
+
+    /// The forward time loop, in parallel over chunks of sequences, writing
+    /// h (`[B, L, H]`) to `hiddens` and each step's operand rows, gates, c
+    /// and tanh(c) where `storage(chunk)` says (it may hand out buffers,
+    /// freed by its `release`).
+    static func runSteps(_ x: Tensor, parameters p: Parameters, hiddens: UnsafeMutablePointer<Double>,
+                         storage: (Range<Int>) -> (inputs: StepRows, gates: StepRows, cells: StepRows,
+                                                   tanhCells: StepRows, release: () -> Void)) {
+        let (batch, length, inputSize) = (x.shape[0], x.shape[1], x.shape[2])
+        let H = p.hiddenSize
+        let (fused, width) = (4 * H, 1 + inputSize + H)
+        // [W_i; W_h]: the input kernel's rows, then the recurrent kernel's.
+        let stackedKernel = Tensor(shape: [inputSize + H, fused],
+                                   storage: fuse(p.gates.map(\.inputKernel), rows: inputSize, hiddenSize: H).storage
+                                       + fuse(p.gates.map(\.recurrentKernel), rows: H, hiddenSize: H).storage)
+        let bias = fuse(p.gates.map(\.recurrentBias), rows: 1, hiddenSize: H)
+        let hShared = SharedPointer(hiddens)
         x.withPointer { xP in stackedKernel.withPointer { wP in bias.withPointer { biasP in
-            let out = (h: SharedPointer(hP), s: SharedPointer(sP), c: SharedPointer(cP),
-                       tc: SharedPointer(tcP), a: SharedPointer(aP))
             Parallel.forEachChunk(of: batch, minimumPerChunk: 4) { chunk in
                 let rows = chunk.count
+                let stored = storage(chunk)
+                defer { stored.release() }
                 for t in 0..<length {
-                    // This step's rows of every time-major tensor are contiguous.
-                    let first = t * batch + chunk.lowerBound
-                    let inputs = out.s.base + first * width
-                    let a = out.a.base + first * fused
+                    let inputs = stored.inputs.at(t)
+                    let a = stored.gates.at(t)
                     // Row r: [1, x_t] (h_{t-1} was written by step t - 1; h_{-1} = 0),
                     // and the pre-activations start at b_h.
                     for r in 0..<rows {
@@ -84,7 +147,6 @@ extension LSTM {
                                              a: .init(UnsafePointer(inputs) + 1, rowStride: width),
                                              b: wP, bRowStride: fused, c: a, cRowStride: fused)
                     for r in 0..<rows {
-                        let b = chunk.lowerBound + r
                         let gate = a + r * fused
                         // The gates in place, sixteen units at a time (Elementary's
                         // scalar functions are one lane of the same code).
@@ -93,9 +155,9 @@ extension LSTM {
                         Elementary.tanh(gate + 2 * H, into: gate + 2 * H, count: H)
                         Elementary.sigmoid(gate + 3 * H, into: gate + 3 * H, count: H)
                         let (i, f, g, o) = (gate, gate + H, gate + 2 * H, gate + 3 * H)
-                        let c = out.c.base + (first + r) * H
-                        let cPrevious = out.c.base + (first - batch + r) * H    // read only for t > 0
-                        let tanhC = out.tc.base + (first + r) * H
+                        let c = stored.cells.at(t) + r * H
+                        let cPrevious = t > 0 ? stored.cells.at(t - 1) + r * H : c    // read only for t > 0
+                        let tanhC = stored.tanhCells.at(t) + r * H
                         // c = f c_{t-1} + i g (c_{-1} = 0), four units at a time, then the rest.
                         var j = 0
                         while j + 4 <= H {
@@ -109,7 +171,7 @@ extension LSTM {
                         }
                         Elementary.tanh(c, into: tanhC, count: H)
                         // h = o tanh(c): the output, and step t + 1's operand row.
-                        let h = out.h.base + (b * length + t) * H
+                        let h = hShared.base + ((chunk.lowerBound + r) * length + t) * H
                         j = 0
                         while j + 4 <= H {
                             store4(load4(o + j) * load4(tanhC + j), h + j)
@@ -120,16 +182,12 @@ extension LSTM {
                             j += 1
                         }
                         if t + 1 < length {
-                            copy(h, to: inputs + batch * width + r * width + 1 + inputSize, count: H)
+                            copy(h, to: stored.inputs.at(t + 1) + r * width + 1 + inputSize, count: H)
                         }
                     }
                 }
             }
-        }}}}
-        let (hiddens, stepInputs, cells, tanhCells, activated) = (outputs[0], outputs[1], outputs[2], outputs[3], outputs[4])
-        let cache = Cache(input: x, hiddens: hiddens, stepInputs: stepInputs, gates: activated,
-                          cellsByStep: cells, tanhCellsByStep: tanhCells)
-        return (hiddens, cache)
+        }}}
     }
 
     /// Copies `count` doubles four at a time (short rows: no library call).

@@ -84,8 +84,11 @@ public struct Predictor: Sendable {
         let prefixLength: Int
     }
 
-    /// Forward pass (see the type's doc).
-    public func forward(parameters p: ParameterTree, sequences: Tensor, prefix: Prefix = .none) throws -> Output {
+    /// Forward pass (see the type's doc). With `forBackward: false`
+    /// (evaluation) the torso may skip the cache that `gradients` needs; every
+    /// output is the same bit for bit.
+    public func forward(parameters p: ParameterTree, sequences: Tensor, prefix: Prefix = .none,
+                        forBackward: Bool = true) throws -> Output {
         try checkInputs(sequences: sequences, prefix: prefix)
         let (batch, length, vocab) = (sequences.shape[0], sequences.shape[1], sequences.shape[2])
         let k = prefix.length
@@ -133,7 +136,9 @@ public struct Predictor: Sendable {
         }
 
         // Steps 5-6.
-        let torsoForward = try torso.forward(torsoInput, parameters: p, returnStates: torsoConfig.returnHiddenStates)
+        let torsoForward = forBackward
+            ? try torso.forward(torsoInput, parameters: p, returnStates: torsoConfig.returnHiddenStates)
+            : try torso.forwardWithoutCache(torsoInput, parameters: p, returnStates: torsoConfig.returnHiddenStates)
         let unembedded = Dense.forward(torsoForward.output, kernel: p[Self.unembeddingKernel], bias: p[Self.unembeddingBias])
 
         // Step 7: slicing.

@@ -61,8 +61,27 @@ public struct LSTMTorso: Torso {
         return TorsoForward(output: h, states: states, cache: caches)
     }
 
+    /// Without states, each layer's h alone (`LSTM.hiddensOnly`: the same
+    /// bits, no cache written); with states, the whole forward pass.
+    public func forwardWithoutCache(_ x: Tensor, parameters: ParameterTree, returnStates: Bool) throws -> TorsoForward {
+        guard !returnStates else { return try forward(x, parameters: parameters, returnStates: true) }
+        var h = x
+        for layer in config.hiddenSizes.indices {
+            h = LSTM.hiddensOnly(h, parameters: cellParameters(layer, parameters))
+        }
+        return TorsoForward(output: h, states: nil, cache: [LSTM.Cache]())
+    }
+
+    /// The layers' caches of a `forward` pass (not of `forwardWithoutCache`).
+    private func caches(of forward: TorsoForward) -> [LSTM.Cache] {
+        guard let caches = forward.cache as? [LSTM.Cache], caches.count == config.hiddenSizes.count else {
+            preconditionFailure("LSTMTorso: backward needs the cache of forward(...), not of forwardWithoutCache(...)")
+        }
+        return caches
+    }
+
     public func backward(_ dOutput: Tensor, forward: TorsoForward, parameters: ParameterTree) -> (input: Tensor, parameters: [String: Tensor]) {
-        let caches = forward.cache as! [LSTM.Cache]
+        let caches = caches(of: forward)
         var gradients: [String: Tensor] = [:]
         var dh = dOutput
         for layer in config.hiddenSizes.indices.reversed() {
@@ -81,7 +100,7 @@ public struct LSTMTorso: Torso {
     /// The input gradient without the layers' weight gradients (the same
     /// time loop, so the same bits as `backward(...).input`).
     public func inputGradient(_ dOutput: Tensor, forward: TorsoForward, parameters: ParameterTree) -> Tensor {
-        let caches = forward.cache as! [LSTM.Cache]
+        let caches = caches(of: forward)
         var dh = dOutput
         for layer in config.hiddenSizes.indices.reversed() {
             dh = LSTM.inputGradient(dHiddens: dh, dCells: nil, cache: caches[layer], parameters: cellParameters(layer, parameters))

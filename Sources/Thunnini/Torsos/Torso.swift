@@ -21,6 +21,11 @@ public protocol Torso: Sendable {
     /// original's names (`layer{n}_cell`, ...), each `[B, L, H]`.
     func forward(_ x: Tensor, parameters: ParameterTree, returnStates: Bool) throws -> TorsoForward
 
+    /// Forward pass for evaluation: the same outputs (and states) as
+    /// `forward`, bit for bit, but its cache need not serve `backward`, so a
+    /// torso may skip storing it.
+    func forwardWithoutCache(_ x: Tensor, parameters: ParameterTree, returnStates: Bool) throws -> TorsoForward
+
     /// Vector-Jacobian product of the outputs: the gradient with respect to
     /// the input and to every parameter of the torso (under full paths).
     func backward(_ dOutput: Tensor, forward: TorsoForward, parameters: ParameterTree) -> (input: Tensor, parameters: [String: Tensor])
@@ -32,6 +37,11 @@ public protocol Torso: Sendable {
 }
 
 extension Torso {
+    /// By default the whole forward pass.
+    public func forwardWithoutCache(_ x: Tensor, parameters: ParameterTree, returnStates: Bool) throws -> TorsoForward {
+        try forward(x, parameters: parameters, returnStates: returnStates)
+    }
+
     /// By default the whole backward pass, keeping only the input gradient.
     public func inputGradient(_ dOutput: Tensor, forward: TorsoForward, parameters: ParameterTree) -> Tensor {
         backward(dOutput, forward: forward, parameters: parameters).input

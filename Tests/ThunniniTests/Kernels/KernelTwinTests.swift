@@ -102,6 +102,10 @@ struct KernelTwinTests {
         let x = generator.tensor([batch, length, inputSize])
         let fast = LSTM.forwardFast(x, parameters: p)
         let reference = LSTM.forwardReference(x, parameters: p)
+        for threads in [1, 3] {
+            let hiddensOnly = Parallel.$threadCountOverride.withValue(threads) { LSTM.hiddensOnly(x, parameters: p) }
+            #expect(Self.sameBits(hiddensOnly, reference.hiddens), "hiddensOnly at \(threads) threads")
+        }
         for (name, f, r) in [("hiddens", fast.hiddens, reference.hiddens), ("cache hiddens", fast.cache.hiddens, reference.cache.hiddens),
                              ("cells", fast.cache.cellsByStep, reference.cache.cellsByStep),
                              ("gates", fast.cache.gates, reference.cache.gates),
@@ -152,6 +156,16 @@ struct KernelTwinTests {
                 let fast = try Parallel.$threadCountOverride.withValue(threads) { try run() }
                 #expect(Self.sameBits(fast.0.logits, reference.0.logits), "\(torso) \(prefixType) logits at \(threads) threads")
                 #expect(fast.0.loss.bitPattern == reference.0.loss.bitPattern)
+                // Evaluation's forward pass without the cache (the LSTM's
+                // reusable step buffers) gives the same log-probabilities.
+                // Fails if h_t reached the operand row before step t's product
+                // read h_{t-1}, if a chunk read another chunk's rows, or if the
+                // torso skipped a layer.
+                let evaluation = try Parallel.$threadCountOverride.withValue(threads) {
+                    try predictor.forward(parameters: parameters, sequences: sequences, prefix: prefix, forBackward: false)
+                }
+                #expect(Self.sameBits(evaluation.logProbabilities, reference.0.logProbabilities),
+                        "\(torso) \(prefixType) forward without cache at \(threads) threads")
                 for path in reference.1.parameters.paths {
                     #expect(Self.sameBits(fast.1.parameters[path], reference.1.parameters[path]), "\(torso) \(prefixType) \(path) at \(threads) threads")
                 }
