@@ -241,10 +241,11 @@ extension LSTM {
         let hasCellGradient = dCells != nil
 
         // Pre-activation gradients in the scalar kernel's summation order:
-        // row (L-1-t) B + b holds (b, t).
-        // Every row is written in the time loop.
-        let dA = Tensor(shape: [length * batch, fused]) { daP in
-        recurrentT.withPointer { whtP in
+        // row (L-1-t) B + b holds (b, t); and dx. Every row of both is
+        // written in the time loop.
+        let gradients = Tensor.writingEveryElement(shapes: [[length * batch, fused], x.shape]) { pointers in
+        let (daP, dxP) = (pointers[0], SharedPointer(pointers[1]))
+        recurrentT.withPointer { whtP in inputT.withPointer { wxtP in
         dHiddens.withPointer { dhP in dCellsOrZero.withPointer { dcP in cache.tanhCellsByStep.withPointer { tcP in
         cache.cellsByStep.withPointer { cP in cache.gates.withPointer { gatesP in
             let dAShared = SharedPointer(daP)
@@ -293,30 +294,22 @@ extension LSTM {
                             j += lanes == 4 ? 4 : 1
                         }
                     }
-                    // dh_next = da [W_h<i>; ...; W_h<o>]^T: one sum from zero over the 4H pre-activations.
+                    // dx_t = da [W_i<i>; ...; W_i<o>]^T and dh_next = da [W_h<i>; ...; W_h<o>]^T,
+                    // each one sum from zero over the 4H pre-activations, while
+                    // this step's rows of dA are in cache.
+                    MatrixProduct.accumulate(rows: rows, inner: fused, columns: inputSize,
+                                             a: .init(UnsafePointer(dAShared.base) + firstRow * fused, rowStride: fused),
+                                             b: wxtP, bRowStride: inputSize,
+                                             c: dxP.base + (chunk.lowerBound * length + t) * inputSize,
+                                             cRowStride: length * inputSize, startingFromZero: true)
                     guard t > 0 else { continue }
                     MatrixProduct.accumulate(rows: rows, inner: fused, columns: H,
                                              a: .init(UnsafePointer(dAShared.base) + firstRow * fused, rowStride: fused),
                                              b: whtP, bRowStride: H, c: dhNext, cRowStride: H, startingFromZero: true)
                 }
             }
-        }}}}}}}
-
-        // dx_t = da [W_i<i>; ...; W_i<o>]^T: one sum from zero over the 4H pre-activations.
-        // Every (b, t) row is written by one product below.
-        let dx = Tensor(shape: x.shape) { dxP in dA.withPointer { daP in inputT.withPointer { wxtP in
-            let dxShared = SharedPointer(dxP)
-            Parallel.forEachChunk(of: batch, minimumPerChunk: 4) { chunk in
-                for t in 0..<length {
-                    let firstRow = (length - 1 - t) * batch + chunk.lowerBound
-                    MatrixProduct.accumulate(rows: chunk.count, inner: fused, columns: inputSize,
-                                             a: .init(daP + firstRow * fused, rowStride: fused),
-                                             b: wxtP, bRowStride: inputSize,
-                                             c: dxShared.base + (chunk.lowerBound * length + t) * inputSize,
-                                             cRowStride: length * inputSize, startingFromZero: true)
-                }
-            }
-        }}}
+        }}}}}}}}
+        let (dA, dx) = (gradients[0], gradients[1])
 
         guard weightGradients else { return (dx, nil) }
         // Weight gradients: sums over the rows of dA in order (t descending, b ascending).
