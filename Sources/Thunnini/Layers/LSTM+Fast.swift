@@ -269,12 +269,14 @@ extension LSTM {
                         let (gP, oP) = (gatesP + (first + r) * fused + 2 * H, gatesP + (first + r) * fused + 3 * H)
                         let da = dAShared.base + (firstRow + r) * fused
                         let carry = r * H
-                        // Four units at a time, the rest as one lane of the same code.
-                        var j = 0
-                        while j < H {
-                            let lanes = min(4, H - j)
-                            func load(_ p: UnsafePointer<Double>) -> SIMD4<Double> {
-                                lanes == 4 ? load4(p) : SIMD4(repeating: p.pointee)
+                        // Units j ..< j + lanes (lanes 4, or 1 as lane 0 of a vector):
+                        // the same code, specialised for each width.
+                        @inline(__always) func units(_ j: Int, fourLanes: Bool) {
+                            @inline(__always) func load(_ p: UnsafePointer<Double>) -> SIMD4<Double> {
+                                fourLanes ? load4(p) : SIMD4(repeating: p.pointee)
+                            }
+                            @inline(__always) func store(_ v: SIMD4<Double>, _ p: UnsafeMutablePointer<Double>) {
+                                if fourLanes { store4(v, p) } else { p.pointee = v[0] }
                             }
                             let cPrevious = t > 0 ? load(cP + previousStep + j) : SIMD4<Double>()
                             let cellGradient = hasCellGradient ? load(dcP + row + j) : nil
@@ -282,16 +284,18 @@ extension LSTM {
                                                      o: load(oP + j), tanhC: load(tcP + step + j), cPrevious: cPrevious,
                                                      dh: load(dhP + row + j) + load(dhNext + carry + j),
                                                      dcCarried: load(dcNext + carry + j), dcFromAbove: cellGradient)
-                            if lanes == 4 {
-                                store4(unit.da.0, da + j); store4(unit.da.1, da + H + j)
-                                store4(unit.da.2, da + 2 * H + j); store4(unit.da.3, da + 3 * H + j)
-                                store4(unit.dcCarry, dcNext + carry + j)
-                            } else {
-                                da[j] = unit.da.0[0]; da[H + j] = unit.da.1[0]
-                                da[2 * H + j] = unit.da.2[0]; da[3 * H + j] = unit.da.3[0]
-                                dcNext[carry + j] = unit.dcCarry[0]
-                            }
-                            j += lanes == 4 ? 4 : 1
+                            store(unit.da.0, da + j); store(unit.da.1, da + H + j)
+                            store(unit.da.2, da + 2 * H + j); store(unit.da.3, da + 3 * H + j)
+                            store(unit.dcCarry, dcNext + carry + j)
+                        }
+                        var j = 0
+                        while j + 4 <= H {
+                            units(j, fourLanes: true)
+                            j += 4
+                        }
+                        while j < H {
+                            units(j, fourLanes: false)
+                            j += 1
                         }
                     }
                     // dx_t = da [W_i<i>; ...; W_i<o>]^T and dh_next = da [W_h<i>; ...; W_h<o>]^T,
