@@ -240,85 +240,110 @@ extension LSTM {
         let dCellsOrZero = dCells ?? Tensor.zeros([0])
         let hasCellGradient = dCells != nil
 
-        // Pre-activation gradients in the scalar kernel's summation order:
-        // row (L-1-t) B + b holds (b, t); and dx. Every row of both is
-        // written in the time loop.
-        let gradients = Tensor.writingEveryElement(shapes: [[length * batch, fused], x.shape]) { pointers in
-        let (daP, dxP) = (pointers[0], SharedPointer(pointers[1]))
-        recurrentT.withPointer { whtP in inputT.withPointer { wxtP in
+        let width = 1 + inputSize + H
+        let block = backwardTimeBlock
+        let panels = (fused + 7) / 8
+        // The carries dh_next and dc_next of every sequence (zero after the
+        // last step), a block of steps' pre-activation gradients (row
+        // (s B + b) for the block's s-th step from its end), and dW = [db; dW_i; dW_h].
+        let carries = UnsafeMutablePointer<Double>.allocate(capacity: 2 * batch * H)
+        let blockGradients = UnsafeMutablePointer<Double>.allocate(capacity: block * batch * fused)
+        defer { carries.deallocate(); blockGradients.deallocate() }
+        carries.initialize(repeating: 0, count: 2 * batch * H)
+        var dW = Tensor.zeros(weightGradients ? [width, fused] : [0])
+        // Every (b, t) row of dx is written by one product in the time loop.
+        let dx = Tensor(shape: x.shape) { dxPointer in
+        recurrentT.withPointer { whtP in inputT.withPointer { wxtP in cache.stepInputs.withPointer { sP in
         dHiddens.withPointer { dhP in dCellsOrZero.withPointer { dcP in cache.tanhCellsByStep.withPointer { tcP in
-        cache.cellsByStep.withPointer { cP in cache.gates.withPointer { gatesP in
-            let dAShared = SharedPointer(daP)
-            Parallel.forEachChunk(of: batch, minimumPerChunk: 4) { chunk in
-                let rows = chunk.count
-                let dhNext = UnsafeMutablePointer<Double>.allocate(capacity: rows * H)
-                let dcNext = UnsafeMutablePointer<Double>.allocate(capacity: rows * H)
-                defer { dhNext.deallocate(); dcNext.deallocate() }
-                dhNext.initialize(repeating: 0, count: rows * H)
-                dcNext.initialize(repeating: 0, count: rows * H)
-                for t in stride(from: length - 1, through: 0, by: -1) {
-                    let firstRow = (length - 1 - t) * batch + chunk.lowerBound
-                    // This step's rows of the time-major cache are contiguous.
-                    let first = t * batch + chunk.lowerBound
-                    for r in 0..<rows {
-                        let b = chunk.lowerBound + r
-                        let row = (b * length + t) * H
-                        let step = (first + r) * H
-                        let previousStep = step - batch * H    // read only for t > 0
-                        let (iP, fP) = (gatesP + (first + r) * fused, gatesP + (first + r) * fused + H)
-                        let (gP, oP) = (gatesP + (first + r) * fused + 2 * H, gatesP + (first + r) * fused + 3 * H)
-                        let da = dAShared.base + (firstRow + r) * fused
-                        let carry = r * H
-                        // Units j ..< j + lanes (lanes 4, or 1 as lane 0 of a vector):
-                        // the same code, specialised for each width.
-                        @inline(__always) func units(_ j: Int, fourLanes: Bool) {
-                            @inline(__always) func load(_ p: UnsafePointer<Double>) -> SIMD4<Double> {
-                                fourLanes ? load4(p) : SIMD4(repeating: p.pointee)
+        cache.cellsByStep.withPointer { cP in cache.gates.withPointer { gatesP in dW.withMutablePointer { dwPointer in
+            let (dxP, dAShared, dwP) = (SharedPointer(dxPointer), SharedPointer(blockGradients), SharedPointer(dwPointer))
+            let (dhNext, dcNext) = (SharedPointer(carries), SharedPointer(carries + batch * H))
+            // Blocks of steps, last block first: the block's pre-activation
+            // gradients (rows split across threads), then their share of dW
+            // (columns split) while they are still in cache.
+            for blockEnd in stride(from: length, to: 0, by: -block) {
+                let blockStart = max(0, blockEnd - block)
+                Parallel.forEachChunk(of: batch, minimumPerChunk: 4) { chunk in
+                    let rows = chunk.count
+                    for t in (blockStart..<blockEnd).reversed() {
+                        let firstRow = (blockEnd - 1 - t) * batch + chunk.lowerBound
+                        // This step's rows of the time-major cache are contiguous.
+                        let first = t * batch + chunk.lowerBound
+                        for r in 0..<rows {
+                            let b = chunk.lowerBound + r
+                            let row = (b * length + t) * H
+                            let step = (first + r) * H
+                            let previousStep = step - batch * H    // read only for t > 0
+                            let (iP, fP) = (gatesP + (first + r) * fused, gatesP + (first + r) * fused + H)
+                            let (gP, oP) = (gatesP + (first + r) * fused + 2 * H, gatesP + (first + r) * fused + 3 * H)
+                            let da = dAShared.base + (firstRow + r) * fused
+                            let carry = b * H
+                            // Units j ..< j + lanes (lanes 4, or 1 as lane 0 of a vector):
+                            // the same code, specialised for each width.
+                            @inline(__always) func units(_ j: Int, fourLanes: Bool) {
+                                @inline(__always) func load(_ p: UnsafePointer<Double>) -> SIMD4<Double> {
+                                    fourLanes ? load4(p) : SIMD4(repeating: p.pointee)
+                                }
+                                @inline(__always) func store(_ v: SIMD4<Double>, _ p: UnsafeMutablePointer<Double>) {
+                                    if fourLanes { store4(v, p) } else { p.pointee = v[0] }
+                                }
+                                let cPrevious = t > 0 ? load(cP + previousStep + j) : SIMD4<Double>()
+                                let cellGradient = hasCellGradient ? load(dcP + row + j) : nil
+                                let unit = gateGradients(i: load(iP + j), f: load(fP + j), g: load(gP + j),
+                                                         o: load(oP + j), tanhC: load(tcP + step + j), cPrevious: cPrevious,
+                                                         dh: load(dhP + row + j) + load(dhNext.base + carry + j),
+                                                         dcCarried: load(dcNext.base + carry + j), dcFromAbove: cellGradient)
+                                store(unit.da.0, da + j); store(unit.da.1, da + H + j)
+                                store(unit.da.2, da + 2 * H + j); store(unit.da.3, da + 3 * H + j)
+                                store(unit.dcCarry, dcNext.base + carry + j)
                             }
-                            @inline(__always) func store(_ v: SIMD4<Double>, _ p: UnsafeMutablePointer<Double>) {
-                                if fourLanes { store4(v, p) } else { p.pointee = v[0] }
+                            var j = 0
+                            while j + 4 <= H {
+                                units(j, fourLanes: true)
+                                j += 4
                             }
-                            let cPrevious = t > 0 ? load(cP + previousStep + j) : SIMD4<Double>()
-                            let cellGradient = hasCellGradient ? load(dcP + row + j) : nil
-                            let unit = gateGradients(i: load(iP + j), f: load(fP + j), g: load(gP + j),
-                                                     o: load(oP + j), tanhC: load(tcP + step + j), cPrevious: cPrevious,
-                                                     dh: load(dhP + row + j) + load(dhNext + carry + j),
-                                                     dcCarried: load(dcNext + carry + j), dcFromAbove: cellGradient)
-                            store(unit.da.0, da + j); store(unit.da.1, da + H + j)
-                            store(unit.da.2, da + 2 * H + j); store(unit.da.3, da + 3 * H + j)
-                            store(unit.dcCarry, dcNext + carry + j)
+                            while j < H {
+                                units(j, fourLanes: false)
+                                j += 1
+                            }
                         }
-                        var j = 0
-                        while j + 4 <= H {
-                            units(j, fourLanes: true)
-                            j += 4
-                        }
-                        while j < H {
-                            units(j, fourLanes: false)
-                            j += 1
-                        }
+                        // dx_t = da [W_i<i>; ...; W_i<o>]^T and dh_next = da [W_h<i>; ...; W_h<o>]^T,
+                        // each one sum from zero over the 4H pre-activations.
+                        let daRows = MatrixProduct.Operand(UnsafePointer(dAShared.base) + firstRow * fused, rowStride: fused)
+                        MatrixProduct.accumulate(rows: rows, inner: fused, columns: inputSize, a: daRows,
+                                                 b: wxtP, bRowStride: inputSize,
+                                                 c: dxP.base + (chunk.lowerBound * length + t) * inputSize,
+                                                 cRowStride: length * inputSize, startingFromZero: true)
+                        guard t > 0 else { continue }
+                        MatrixProduct.accumulate(rows: rows, inner: fused, columns: H, a: daRows,
+                                                 b: whtP, bRowStride: H, c: dhNext.base + chunk.lowerBound * H, cRowStride: H,
+                                                 startingFromZero: true)
                     }
-                    // dx_t = da [W_i<i>; ...; W_i<o>]^T and dh_next = da [W_h<i>; ...; W_h<o>]^T,
-                    // each one sum from zero over the 4H pre-activations, while
-                    // this step's rows of dA are in cache.
-                    MatrixProduct.accumulate(rows: rows, inner: fused, columns: inputSize,
-                                             a: .init(UnsafePointer(dAShared.base) + firstRow * fused, rowStride: fused),
-                                             b: wxtP, bRowStride: inputSize,
-                                             c: dxP.base + (chunk.lowerBound * length + t) * inputSize,
-                                             cRowStride: length * inputSize, startingFromZero: true)
-                    guard t > 0 else { continue }
-                    MatrixProduct.accumulate(rows: rows, inner: fused, columns: H,
-                                             a: .init(UnsafePointer(dAShared.base) + firstRow * fused, rowStride: fused),
-                                             b: whtP, bRowStride: H, c: dhNext, cRowStride: H, startingFromZero: true)
+                }
+                guard weightGradients else { continue }
+                // dW[w, c] += sum_b row_w(b, t) dA[(b, t), c] for t descending,
+                // b ascending (the scalar kernel's order), with the cached rows
+                // [1, x_t, h_{t-1}] as A^T: the bias is the product with ones
+                // (`1 * v == v` exactly). At t = 0 the h rows are left out, as
+                // they are last. Columns are split across threads (panels of
+                // eight); each element's sum stays, in order, in one thread.
+                Parallel.forEachChunk(of: panels) { panelChunk in
+                    let columns = (panelChunk.lowerBound * 8)..<min(fused, panelChunk.upperBound * 8)
+                    for t in (blockStart..<blockEnd).reversed() {
+                        MatrixProduct.accumulate(rows: t > 0 ? width : 1 + inputSize, inner: batch, columns: columns.count,
+                                                 a: .init(sP + t * batch * width, rowStride: 1, innerStride: width),
+                                                 b: dAShared.base + (blockEnd - 1 - t) * batch * fused + columns.lowerBound,
+                                                 bRowStride: fused, c: dwP.base + columns.lowerBound, cRowStride: fused)
+                    }
                 }
             }
-        }}}}}}}}
-        let (dA, dx) = (gradients[0], gradients[1])
+        }}}}}}}}}}
 
         guard weightGradients else { return (dx, nil) }
-        // Weight gradients: sums over the rows of dA in order (t descending, b ascending).
-        let (dBias, dInputKernel, dRecurrentKernel) = Self.weightGradients(dA, stepInputs: cache.stepInputs,
-                                                                           batch: batch, inputSize: inputSize, fused: fused)
+        func rows(_ range: Range<Int>) -> Tensor {
+            Tensor(shape: [range.count, fused], storage: Array(dW.storage[(range.lowerBound * fused)..<(range.upperBound * fused)]))
+        }
+        let (dBias, dInputKernel, dRecurrentKernel) = (rows(0..<1).reshaped([fused]), rows(1..<(1 + inputSize)), rows((1 + inputSize)..<width))
         func gradient(_ g: Int) -> Gate {
             Gate(inputKernel: unfuse(dInputKernel, rows: inputSize, hiddenSize: H, gate: g),
                  recurrentKernel: unfuse(dRecurrentKernel, rows: H, hiddenSize: H, gate: g),
@@ -385,43 +410,8 @@ extension LSTM {
         return part
     }
 
-    /// The weight gradients from the pre-activation gradients `dA` (rows in
-    /// the scalar kernel's order: row (L-1-t) B + b holds (b, t)):
-    /// `dBias[c] = sum dA[row, c]`, `dW_i[i, c] = sum x_t[b, i] dA[row, c]`,
-    /// `dW_h[k, c] = sum h_{t-1}[b, k] dA[row, c]` (t >= 1), each from zero in
-    /// row order.
-    ///
-    /// One product per time step (descending) over the B rows of step t, with
-    /// the cached rows `[1, x_t, h_{t-1}]` (`Cache.stepInputs`) as A^T: the
-    /// bias is the product with ones (`1 * v == v` exactly, so it adds the
-    /// same values as the scalar sum). At t = 0 the h rows are left out, as
-    /// they are last. Columns are split across threads; each element's sum
-    /// stays, in order, in one thread, and step t's slice of dA stays in cache
-    /// while it is used.
-    static func weightGradients(_ dA: Tensor, stepInputs: Tensor, batch: Int, inputSize: Int, fused: Int)
-        -> (bias: Tensor, input: Tensor, recurrent: Tensor) {
-        let width = stepInputs.shape[1]
-        let length = stepInputs.shape[0] / max(batch, 1)
-        var dW = Tensor.zeros([width, fused])
-        stepInputs.withPointer { sP in dA.withPointer { daP in dW.withMutablePointer { dwP in
-            let out = SharedPointer(dwP)
-            // Split by columns (panels of eight): each thread reads only its
-            // own columns of dA and reuses them over every kernel row.
-            let panels = (fused + 7) / 8
-            Parallel.forEachChunk(of: panels) { panelChunk in
-                let columns = (panelChunk.lowerBound * 8)..<min(fused, panelChunk.upperBound * 8)
-                for t in stride(from: length - 1, through: 0, by: -1) {
-                    // Element (w, b) of A is element w of sequence b's row [1, x_t, h_{t-1}].
-                    MatrixProduct.accumulate(rows: t > 0 ? width : 1 + inputSize, inner: batch, columns: columns.count,
-                                             a: .init(sP + t * batch * width, rowStride: 1, innerStride: width),
-                                             b: daP + (length - 1 - t) * batch * fused + columns.lowerBound, bRowStride: fused,
-                                             c: out.base + columns.lowerBound, cRowStride: fused)
-                }
-            }
-        }}}
-        func rows(_ range: Range<Int>) -> Tensor {
-            Tensor(shape: [range.count, fused], storage: Array(dW.storage[(range.lowerBound * fused)..<(range.upperBound * fused)]))
-        }
-        return (rows(0..<1).reshaped([fused]), rows(1..<(1 + inputSize)), rows((1 + inputSize)..<width))
-    }
+    /// Steps per block of the backward time loop: a block's pre-activation
+    /// gradients (`block x B x 4H` doubles) stay in cache between the pass
+    /// that computes them and their products into dW.
+    static let backwardTimeBlock = 4
 }
