@@ -81,12 +81,16 @@ public struct ExperimentRunner {
         }
         let batchSize = spec.evalBatchSize >= 1 ? spec.evalBatchSize : nil
         func evaluate(_ method: String, parameters: ParameterTree, prefix: Prefix) throws {
-            for source in sources {
+            // One progress step per evaluation source.
+            let reporter = progress("evaluate \(method)", total: sources.count).reporter
+            for (index, source) in sources.enumerated() {
                 let result = try Evaluation.evaluate(predictor: predictor, parameters: parameters, sequences: source.sequences,
                                                      prefix: prefix, batchSize: batchSize)
                 results.addRepetition(source: source.name, method: method, losses: result.instantLosses,
                                       groundTruth: source.groundTruthLosses, logProbs: result.logProbabilities)
+                reporter?.update(step: index + 1)
             }
+            reporter?.finish()
         }
 
         // Networks whose internal states the dynamics figure shows, in its order.

@@ -39,6 +39,12 @@ import Testing
             let out = scratch.appendingPathComponent("smoke-\(index)")
             let result = try run(["run", example("smoke.json"), "--out", out.path, "--threads", threads])
             #expect(result.status == 0, "stderr: \(result.stderr)")
+            // Every phase reports on stderr, the evaluations included (one
+            // step per evaluation source: smoke.json has two).
+            for phase in ["pretrain", "tune RealPT rep 2/2", "hard prefix search", "evaluate SoftPT", "evaluate HardPT"] {
+                #expect(result.stderr.contains("[\(phase)] done"), "no summary line for \(phase) in: \(result.stderr)")
+            }
+            #expect(result.stderr.contains("[evaluate NoTuning] done 2 steps"), "stderr: \(result.stderr)")
             outputs.append(try contents(of: out))
         }
         #expect(outputs[0].count >= 10, "files: \(outputs[0].keys.sorted())")
