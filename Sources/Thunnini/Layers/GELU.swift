@@ -86,20 +86,25 @@ public enum GELU {
                               _ compute: (_ load: (UnsafePointer<Double>) -> Elementary.Vector) -> Elementary.Vector) {
         let out = SharedPointer(output)
         Parallel.forEachChunk(of: (count + 15) / 16, minimumPerChunk: 1024) { groups in
-            for group in groups {
+            // Whole vectors with plain loads and stores; the compiler keeps
+            // the padded tail's per-lane copies out of this loop.
+            let whole = min(groups.upperBound, count / 16)
+            var group = groups.lowerBound
+            while group < whole {
                 let index = group * 16
-                let lanes = min(16, count - index)
+                let result = compute { buffer in UnsafeRawPointer(buffer + index).loadUnaligned(as: Elementary.Vector.self) }
+                UnsafeMutableRawPointer(out.base + index).storeBytes(of: result, as: Elementary.Vector.self)
+                group += 1
+            }
+            if group < groups.upperBound {
+                let index = group * 16
+                let lanes = count - index
                 let result = compute { buffer in
-                    if lanes == 16 { return UnsafeRawPointer(buffer + index).loadUnaligned(as: Elementary.Vector.self) }
                     var padded = Elementary.Vector()
                     for lane in 0..<lanes { padded[lane] = buffer[index + lane] }
                     return padded
                 }
-                if lanes == 16 {
-                    UnsafeMutableRawPointer(out.base + index).storeBytes(of: result, as: Elementary.Vector.self)
-                } else {
-                    for lane in 0..<lanes { out.base[index + lane] = result[lane] }
-                }
+                for lane in 0..<lanes { out.base[index + lane] = result[lane] }
             }
         }
     }

@@ -9,13 +9,17 @@ import Foundation
 ///   (`bias`, then the input terms in i order, then the recurrent terms in k
 ///   order, as the scalar loop adds them);
 /// - sequences are independent, so the batch is split into chunks that run
-///   the whole time loop in parallel;
+///   the forward time loop in parallel, and the backward time loop block by
+///   block (four steps each);
+/// - the cache is time-major (row `t B + b`), so each step's rows are
+///   contiguous;
 /// - `dh_{t-1}` and `dx_t` are one product each over the 4H pre-activation
 ///   gradients (the scalar kernel's one sum per element, gate by gate);
 /// - the weight gradients, which sum over every (t, b) in the scalar kernel's
 ///   order (t descending, b ascending), are one product per time step over
-///   that step's rows, in that order, split across threads by column (each
-///   element's sum stays in one thread, in order).
+///   that step's rows, in that order, right after each block of steps, split
+///   across threads by column (each element's sum stays in one thread, in
+///   order).
 extension LSTM {
     /// The layer's forward pass: `forwardFast`, or `forwardReference` under
     /// `KernelMode.useReferenceKernels` (the results are the same bit for bit).
