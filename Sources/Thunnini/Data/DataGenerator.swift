@@ -69,19 +69,27 @@ extension DataGenerator {
         precondition(batchSize >= 0 && sequenceLength >= 0,
                      "generate needs batchSize and sequenceLength >= 0, got \(batchSize), \(sequenceLength)")
         let v = vocabSize
-        var sequences = Tensor(shape: [batchSize, sequenceLength, v])
-        var groundTruth = Tensor(shape: [batchSize, sequenceLength, v])
-        for (b, sequenceKey) in key.split(into: batchSize).enumerated() {
-            var stream = RandomStream(key: sequenceKey)
-            let theta = sampleTokenDistribution(stream: &stream)
-            let logTheta = theta.map { log($0) }
-            for t in 0..<sequenceLength {
-                let row = (b * sequenceLength + t) * v
-                sequences.storage[row + stream.categorical(probabilities: theta)] = 1
-                for token in 0..<v { groundTruth.storage[row + token] = logTheta[token] }
+        let keys = batchSize > 0 ? key.split(into: batchSize) : []
+        // Sequences depend only on their own keys, so chunks of them are drawn
+        // in parallel (the same values at any thread count); each chunk
+        // writes every element of its rows.
+        let outputs = Tensor.writingEveryElement(shapes: [[batchSize, sequenceLength, v], [batchSize, sequenceLength, v]]) { pointers in
+            let (sequences, groundTruth) = (SharedPointer(pointers[0]), SharedPointer(pointers[1]))
+            Parallel.forEachChunk(of: batchSize, minimumPerChunk: 16) { chunk in
+                for b in chunk {
+                    var stream = RandomStream(key: keys[b])
+                    let theta = sampleTokenDistribution(stream: &stream)
+                    let logTheta = theta.map { log($0) }
+                    for t in 0..<sequenceLength {
+                        let row = (b * sequenceLength + t) * v
+                        (sequences.base + row).update(repeating: 0, count: v)
+                        sequences.base[row + stream.categorical(probabilities: theta)] = 1
+                        for token in 0..<v { groundTruth.base[row + token] = logTheta[token] }
+                    }
+                }
             }
         }
-        return (sequences, groundTruth)
+        return (outputs[0], outputs[1])
     }
 
     /// `generate` with the config's `batch_size` and `sequence_length`.

@@ -33,6 +33,19 @@ struct GenerateTests {
         let larger = generator.generate(key: key, batchSize: 9, sequenceLength: 6)
         #expect(Array(larger.sequences.storage.prefix(sequences.count)) == sequences.storage)
         #expect(generator.generate(key: RandomKey(seed: 8)).sequences != sequences)
+        // Chunks of sequences are drawn in parallel: 1, 2 and 3 threads (100
+        // sequences: several chunks, ragged ones at 3 threads) give the same
+        // bits. Fails if a chunk used another chunk's key or stream, or left
+        // a row of its output unwritten.
+        let byThreads = [1, 2, 3].map { threads in
+            Parallel.$threadCountOverride.withValue(threads) {
+                generator.generate(key: key, batchSize: 100, sequenceLength: 5)
+            }
+        }
+        for other in byThreads.dropFirst() {
+            #expect(other.sequences.storage.map(\.bitPattern) == byThreads[0].sequences.storage.map(\.bitPattern))
+            #expect(other.groundTruthLogProbs.storage.map(\.bitPattern) == byThreads[0].groundTruthLogProbs.storage.map(\.bitPattern))
+        }
     }
 
     /// Monte Carlo: for every (source, predictor) pair, the mean over sampled
