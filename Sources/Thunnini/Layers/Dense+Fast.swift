@@ -52,18 +52,27 @@ extension Dense {
         return y
     }
 
-    /// Fast twin of `backwardReference`; results equal it bit for bit.
-    public static func backwardFast(_ dy: Tensor, x: Tensor, kernel: Tensor, hasBias: Bool) -> Gradients {
+    /// dL/dx alone (`dy W^T`): the same bits as `backward(...).input`,
+    /// without the weight gradients' products (for prefix tuning).
+    public static func inputGradient(_ dy: Tensor, x: Tensor, kernel: Tensor, hasBias: Bool) -> Tensor {
+        KernelMode.useReferenceKernels
+            ? backwardReference(dy, x: x, kernel: kernel, hasBias: hasBias).input
+            : inputGradientFast(dy, inputShape: x.shape, kernel: kernel)
+    }
+
+    /// The input gradient of `backwardFast`: each row of dx one product of
+    /// dy's row with W^T, every sum from zero in output-feature order.
+    static func inputGradientFast(_ dy: Tensor, inputShape: [Int], kernel: Tensor) -> Tensor {
         let (inFeatures, outFeatures) = (kernel.shape[0], kernel.shape[1])
-        let rows = x.rowCount
-        precondition(dy.shape == Array(x.shape.dropLast()) + [outFeatures],
-                     "Dense upstream gradient \(dy.shape) does not match output of \(x.shape) x \(kernel.shape)")
+        precondition(dy.shape == Array(inputShape.dropLast()) + [outFeatures],
+                     "Dense upstream gradient \(dy.shape) does not match output of \(inputShape) x \(kernel.shape)")
+        let rows = dy.rowCount
         var kernelT = Tensor.zeros([outFeatures, inFeatures])
         for i in 0..<inFeatures {
             for o in 0..<outFeatures { kernelT.storage[o * inFeatures + i] = kernel.storage[i * outFeatures + o] }
         }
         // Every row starts at zero, written by its chunk.
-        let dx = Tensor(shape: x.shape) { dxP in dy.withPointer { dyP in kernelT.withPointer { wtP in
+        return Tensor(shape: inputShape) { dxP in dy.withPointer { dyP in kernelT.withPointer { wtP in
             let out = SharedPointer(dxP)
             Parallel.forEachChunk(of: rows, minimumPerChunk: 32) { chunk in
                 forEachRowBlock(of: chunk) { block in
@@ -75,9 +84,16 @@ extension Dense {
                 }
             }
         }}}
+    }
+
+    /// Fast twin of `backwardReference`; results equal it bit for bit.
+    public static func backwardFast(_ dy: Tensor, x: Tensor, kernel: Tensor, hasBias: Bool) -> Gradients {
+        let (inFeatures, outFeatures) = (kernel.shape[0], kernel.shape[1])
+        let rows = x.rowCount
+        let dx = inputGradientFast(dy, inputShape: x.shape, kernel: kernel)
         var dKernel = Tensor.zeros(like: kernel)
         var dBias = hasBias ? Tensor.zeros([outFeatures]) : nil
-        dy.withPointer { dyP in x.withPointer { xP in kernelT.withPointer { wtP in
+        dy.withPointer { dyP in x.withPointer { xP in
             dKernel.withMutablePointer { dwP in
                 let out = SharedPointer(dwP)
                 // Split the larger side across threads: kernel rows, or
@@ -107,7 +123,7 @@ extension Dense {
                     }
                 }
             }
-        }}}
+        }}
         return Gradients(input: dx, kernel: dKernel, bias: dBias)
     }
 

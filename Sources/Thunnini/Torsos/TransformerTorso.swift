@@ -142,6 +142,22 @@ public struct TransformerTorso: Torso {
     }
 
     public func backward(_ dOutput: Tensor, forward: TorsoForward, parameters p: ParameterTree) -> (input: Tensor, parameters: [String: Tensor]) {
+        backwardPass(dOutput, forward: forward, parameters: p, parameterGradients: true)
+    }
+
+    /// The input gradient without the MLP's weight-gradient products (its
+    /// two Dense layers hold most of the layer's weights); the same bits as
+    /// `backward(...).input`, since every input gradient is computed by the
+    /// same operations either way.
+    public func inputGradient(_ dOutput: Tensor, forward: TorsoForward, parameters p: ParameterTree) -> Tensor {
+        backwardPass(dOutput, forward: forward, parameters: p, parameterGradients: false).input
+    }
+
+    /// The backward pass; without `parameterGradients` the MLP's Dense
+    /// layers compute their input gradients alone and no parameter
+    /// gradient is returned.
+    func backwardPass(_ dOutput: Tensor, forward: TorsoForward, parameters p: ParameterTree,
+                      parameterGradients: Bool) -> (input: Tensor, parameters: [String: Tensor]) {
         let caches = forward.cache as! [LayerCache]
         var gradients: [String: Tensor] = [:]
         var dh = dOutput
@@ -149,23 +165,32 @@ public struct TransformerTorso: Torso {
             let c = caches[layer]
             let ln0 = layerNorm(3 * layer, p), ln1 = layerNorm(3 * layer + 1, p), ln2 = layerNorm(3 * layer + 2, p)
             let d0 = dense(2 * layer, p), d1 = dense(2 * layer + 1, p)
+            // Dense's input gradient, with its parameter gradients when asked for.
+            func denseBackward(_ dy: Tensor, x: Tensor, kernel: Tensor) -> (input: Tensor, all: Dense.Gradients?) {
+                guard parameterGradients else {
+                    return (Dense.inputGradient(dy, x: x, kernel: kernel, hasBias: config.useBias), nil)
+                }
+                let all = Dense.backward(dy, x: x, kernel: kernel, hasBias: config.useBias)
+                return (all.input, all)
+            }
             // x_out = LN2(s), s = r + mlp(LN1(r)), r = x + a(LN0(x)).
             let gFinal = LayerNorm.backward(dh, x: c.beforeFinalNorm, scale: ln2.scale, cache: c.finalNorm, hasBias: true)
             let dBeforeFinal = gFinal.input
-            let gDense1 = Dense.backward(dBeforeFinal, x: c.activated, kernel: d1.kernel, hasBias: config.useBias)
+            let gDense1 = denseBackward(dBeforeFinal, x: c.activated, kernel: d1.kernel)
             let dWidened = GELU.backward(gDense1.input, x: c.widened)
-            let gDense0 = Dense.backward(dWidened, x: c.mlpInput, kernel: d0.kernel, hasBias: config.useBias)
+            let gDense0 = denseBackward(dWidened, x: c.mlpInput, kernel: d0.kernel)
             let gMlpNorm = LayerNorm.backward(gDense0.input, x: c.afterAttention, scale: ln1.scale, cache: c.mlpNorm, hasBias: true)
             let dAfterAttention = dBeforeFinal + gMlpNorm.input
             let gAttention = MultiHeadAttention.backward(dAfterAttention, cache: c.attention, parameters: attentionParameters(layer, p))
             let gAttentionNorm = LayerNorm.backward(gAttention.input, x: c.input, scale: ln0.scale, cache: c.attentionNorm, hasBias: true)
             dh = dAfterAttention + gAttentionNorm.input
 
+            guard parameterGradients else { continue }
             for (index, g) in [(3 * layer, gAttentionNorm), (3 * layer + 1, gMlpNorm), (3 * layer + 2, gFinal)] {
                 gradients[path("LayerNorm_\(index)", "scale")] = g.scale
                 gradients[path("LayerNorm_\(index)", "bias")] = g.bias
             }
-            for (index, g) in [(2 * layer, gDense0), (2 * layer + 1, gDense1)] {
+            for (index, g) in [(2 * layer, gDense0.all!), (2 * layer + 1, gDense1.all!)] {
                 gradients[path("Dense_\(index)", "kernel")] = g.kernel
                 if let bias = g.bias { gradients[path("Dense_\(index)", "bias")] = bias }
             }

@@ -86,6 +86,11 @@ struct KernelTwinTests {
             #expect(Self.sameBits(fast.input, reference.input))
             #expect(Self.sameBits(fast.kernel, reference.kernel))
             #expect(fast.bias.map { b in Self.sameBits(b, reference.bias!) } ?? (reference.bias == nil))
+            // The input gradient alone (prefix tuning), at 3 threads (65 rows: two chunks).
+            let inputOnly = Parallel.$threadCountOverride.withValue(3) {
+                Dense.inputGradient(dy, x: x, kernel: kernel, hasBias: withBias)
+            }
+            #expect(Self.sameBits(inputOnly, reference.input))
         }
     }
 
