@@ -60,6 +60,16 @@ extension Dense {
             : inputGradientFast(dy, inputShape: x.shape, kernel: kernel)
     }
 
+    /// `backward`, or with `parameterGradients: false` the input gradient
+    /// alone (`inputGradient`; `all` is then nil). The input gradient is the
+    /// same bits either way.
+    public static func backward(_ dy: Tensor, x: Tensor, kernel: Tensor, hasBias: Bool,
+                                parameterGradients: Bool) -> (input: Tensor, all: Gradients?) {
+        guard parameterGradients else { return (inputGradient(dy, x: x, kernel: kernel, hasBias: hasBias), nil) }
+        let all = backward(dy, x: x, kernel: kernel, hasBias: hasBias)
+        return (all.input, all)
+    }
+
     /// The input gradient of `backwardFast`: each row of dx one product of
     /// dy's row with W^T, every sum from zero in output-feature order.
     static func inputGradientFast(_ dy: Tensor, inputShape: [Int], kernel: Tensor) -> Tensor {

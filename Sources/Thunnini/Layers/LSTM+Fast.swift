@@ -186,7 +186,7 @@ extension LSTM {
                             j += 1
                         }
                         if t + 1 < length {
-                            copy(h, to: stored.inputs.at(t + 1) + r * width + 1 + inputSize, count: H)
+                            copy(UnsafePointer(h), to: stored.inputs.at(t + 1) + r * width + 1 + inputSize, count: H)
                         }
                     }
                 }
@@ -206,11 +206,6 @@ extension LSTM {
             destination[j] = source[j]
             j += 1
         }
-    }
-
-    @inline(__always)
-    static func copy(_ source: UnsafeMutablePointer<Double>, to destination: UnsafeMutablePointer<Double>, count: Int) {
-        copy(UnsafePointer(source), to: destination, count: count)
     }
 
     /// dL/dx alone (the weight gradients' products skipped): the same bits

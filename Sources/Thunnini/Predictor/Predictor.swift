@@ -177,9 +177,12 @@ public struct Predictor: Sendable {
             }
         }
         var grads: [String: Tensor] = [:]
-        let gUnembedding = Dense.backward(dUnembedded, x: output.torsoForward.output, kernel: p[Self.unembeddingKernel], hasBias: true)
-        grads[Self.unembeddingKernel] = gUnembedding.kernel
-        grads[Self.unembeddingBias] = gUnembedding.bias
+        let gUnembedding = Dense.backward(dUnembedded, x: output.torsoForward.output, kernel: p[Self.unembeddingKernel],
+                                          hasBias: true, parameterGradients: parameterGradients)
+        if let all = gUnembedding.all {
+            grads[Self.unembeddingKernel] = all.kernel
+            grads[Self.unembeddingBias] = all.bias
+        }
         let dTorsoInput: Tensor
         if parameterGradients {
             let gTorso = torso.backward(gUnembedding.input, forward: output.torsoForward, parameters: p)
@@ -208,12 +211,18 @@ public struct Predictor: Sendable {
             }
             dPrefix = dP
         }
-        let gEmbedding = Dense.backward(dEmbedded, x: output.inputs, kernel: p[Self.embeddingKernel], hasBias: true)
-        grads[Self.embeddingKernel] = gEmbedding.kernel
-        grads[Self.embeddingBias] = gEmbedding.bias
-
-        // A token-space prefix's gradient: sum over the batch of its input rows.
-        if prefix.type == .prepend || prefix.type == .simplex {
+        // A token-space prefix's gradient: sum over the batch of its input
+        // rows. Without parameter gradients the embedding's backward pass is
+        // needed only for such a prefix.
+        let tokenPrefix = prefix.type == .prepend || prefix.type == .simplex
+        guard parameterGradients || tokenPrefix else { return (ParameterTree([:]), dPrefix) }
+        let gEmbedding = Dense.backward(dEmbedded, x: output.inputs, kernel: p[Self.embeddingKernel],
+                                        hasBias: true, parameterGradients: parameterGradients)
+        if let all = gEmbedding.all {
+            grads[Self.embeddingKernel] = all.kernel
+            grads[Self.embeddingBias] = all.bias
+        }
+        if tokenPrefix {
             let inputLength = output.inputs.shape[1]
             var dTokens = Tensor(shape: [k, vocab])
             for b in 0..<batch {
@@ -223,7 +232,7 @@ public struct Predictor: Sendable {
             }
             dPrefix = prefix.type == .simplex ? Softmax.backward(dTokens, probabilities: output.simplexPrefix!) : dTokens
         }
-        return (parameterGradients ? ParameterTree(grads) : ParameterTree([:]), dPrefix)
+        return (ParameterTree(grads), dPrefix)
     }
 
     /// `x[:, start ..< start + count, :]` of a B x L x D tensor.

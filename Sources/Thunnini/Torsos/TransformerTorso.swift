@@ -165,13 +165,8 @@ public struct TransformerTorso: Torso {
             let c = caches[layer]
             let ln0 = layerNorm(3 * layer, p), ln1 = layerNorm(3 * layer + 1, p), ln2 = layerNorm(3 * layer + 2, p)
             let d0 = dense(2 * layer, p), d1 = dense(2 * layer + 1, p)
-            // Dense's input gradient, with its parameter gradients when asked for.
             func denseBackward(_ dy: Tensor, x: Tensor, kernel: Tensor) -> (input: Tensor, all: Dense.Gradients?) {
-                guard parameterGradients else {
-                    return (Dense.inputGradient(dy, x: x, kernel: kernel, hasBias: config.useBias), nil)
-                }
-                let all = Dense.backward(dy, x: x, kernel: kernel, hasBias: config.useBias)
-                return (all.input, all)
+                Dense.backward(dy, x: x, kernel: kernel, hasBias: config.useBias, parameterGradients: parameterGradients)
             }
             // x_out = LN2(s), s = r + mlp(LN1(r)), r = x + a(LN0(x)).
             let gFinal = LayerNorm.backward(dh, x: c.beforeFinalNorm, scale: ln2.scale, cache: c.finalNorm, hasBias: true)
