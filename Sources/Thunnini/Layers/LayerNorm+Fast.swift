@@ -26,14 +26,12 @@ extension LayerNorm {
         if let bias { precondition(bias.shape == [features], "LayerNorm bias \(bias.shape) for input \(x.shape)") }
         let rows = x.rowCount
         let rowShape = Array(x.shape.dropLast())
-        var y = Tensor.zeros(like: x)
-        var mean = Tensor.zeros(rowShape)
-        var rstd = Tensor.zeros(rowShape)
         let biasOrEmpty = bias ?? Tensor.zeros([0])
         let hasBias = bias != nil
+        // Every row of y, and every row's mean and 1/std, is written by its chunk.
+        let outputs = Tensor.writingEveryElement(shapes: [x.shape, rowShape, rowShape]) { pointers in
         x.withPointer { xP in scale.withPointer { scaleP in biasOrEmpty.withPointer { biasP in
-        y.withMutablePointer { yP in mean.withMutablePointer { meanP in rstd.withMutablePointer { rstdP in
-            let (yShared, meanShared, rstdShared) = (SharedPointer(yP), SharedPointer(meanP), SharedPointer(rstdP))
+            let (yShared, meanShared, rstdShared) = (SharedPointer(pointers[0]), SharedPointer(pointers[1]), SharedPointer(pointers[2]))
             Parallel.forEachChunk(of: rows, minimumPerChunk: 64) { chunk in
                 for row in chunk {
                     let start = row * features
@@ -56,7 +54,8 @@ extension LayerNorm {
                     }
                 }
             }
-        }}}}}}
+        }}}}
+        let (y, mean, rstd) = (outputs[0], outputs[1], outputs[2])
         return (y, Cache(mean: mean, rstd: rstd))
     }
 
@@ -65,13 +64,12 @@ extension LayerNorm {
         precondition(dy.shape == x.shape, "LayerNorm upstream gradient \(dy.shape) != input \(x.shape)")
         let features = x.lastAxisCount
         let rows = x.rowCount
-        var dx = Tensor.zeros(like: x)
-        // Each row's terms dy * xhat of dscale, kept for the in-order sum.
-        var scaleTerms = Tensor.zeros([rows, features])
+        // Every row of dx, and of each row's dscale terms dy * xhat (kept for
+        // the in-order sum), is written by its chunk.
+        let outputs = Tensor.writingEveryElement(shapes: [x.shape, [rows, features]]) { pointers in
         dy.withPointer { dyP in x.withPointer { xP in scale.withPointer { scaleP in
         cache.mean.withPointer { meanP in cache.rstd.withPointer { rstdP in
-        dx.withMutablePointer { dxP in scaleTerms.withMutablePointer { termsP in
-            let (dxShared, termsShared) = (SharedPointer(dxP), SharedPointer(termsP))
+            let (dxShared, termsShared) = (SharedPointer(pointers[0]), SharedPointer(pointers[1]))
             Parallel.forEachChunk(of: rows, minimumPerChunk: 64) { chunk in
                 for row in chunk {
                     let start = row * features
@@ -96,7 +94,8 @@ extension LayerNorm {
                     }
                 }
             }
-        }}}}}}}
+        }}}}}}
+        let (dx, scaleTerms) = (outputs[0], outputs[1])
         var dScale = Tensor.zeros([features])
         var dBias = hasBias ? Tensor.zeros([features]) : nil
         scaleTerms.withPointer { termsP in dy.withPointer { dyP in
