@@ -47,6 +47,13 @@ public enum Parallel {
     /// near-equal size and runs `body` on each, concurrently. Each output must
     /// be written by exactly one chunk; `body` must not depend on the chunking.
     /// Runs inline when one chunk suffices (or `count` is below `minimumPerChunk`).
+    ///
+    /// The chunk boundaries depend only on `count`, `minimumPerChunk` and
+    /// the thread count; which thread runs a chunk does not matter. Chunks run
+    /// on `WorkerPool.shared` (persistent threads, so a parallel section costs
+    /// about a microsecond rather than a thread wake-up); when the pool is
+    /// already running a section (a nested call, or a second caller thread),
+    /// the chunks run one after the other on the calling thread instead.
     public static func forEachChunk(of count: Int, minimumPerChunk: Int = 1,
                                     _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
@@ -55,7 +62,7 @@ public enum Parallel {
             body(0..<count)
             return
         }
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        WorkerPool.shared.run(chunks: chunks) { chunk in
             let start = count * chunk / chunks
             let end = count * (chunk + 1) / chunks
             if start < end { body(start..<end) }
