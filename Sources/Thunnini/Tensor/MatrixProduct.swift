@@ -51,8 +51,8 @@ public enum MatrixProduct {
     /// (C holds each running sum between blocks, exactly as the scalar `acc`).
     /// Within a block, 8 columns of B are copied into a contiguous panel when
     /// that pays, and blocks of 6 (then 4, then 1) rows x 8 columns are kept
-    /// in SIMD registers across the block's k loop; ragged edges use narrower blocks with the
-    /// same per-element operations.
+    /// in SIMD registers across the block's k loop; ragged edges use smaller
+    /// blocks (2 rows, 1 row; 4 or 2 columns) with the same per-element operations.
     ///
     /// With `startingFromZero`, C's previous contents are not read (it may be
     /// uninitialized) and each sum starts at +0.0, exactly as if C held
@@ -107,19 +107,38 @@ public enum MatrixProduct {
                 block6x8(r, inner, a, panelBase, panelStride, c + column, cRowStride, fromZero)
                 r += 6
             }
-            while r + 4 <= rows {
+            if r + 4 <= rows {
                 block4x8(r, inner, a, panelBase, panelStride, c + column, cRowStride, fromZero)
                 r += 4
             }
-            while r < rows {
+            // One to three rows left: two at a time (two chains per column
+            // vector instead of one), then the last one.
+            if r + 2 <= rows {
+                block2x8(r, inner, a, panelBase, panelStride, c + column, cRowStride, fromZero)
+                r += 2
+            }
+            if r < rows {
                 block1x8(r, inner, a, panelBase, panelStride, c + column, cRowStride, fromZero)
-                r += 1
             }
             column += 8
         }
         if column + 4 <= columns {
             for r in 0..<rows { block1x4(r, inner, a, b + column, bRowStride, c + column, cRowStride, fromZero) }
             column += 4
+        }
+        // Two of the last three columns (a two-token unembedding is all of
+        // this case): four rows at a time, then one by one.
+        if column + 2 <= columns {
+            var r = 0
+            while r + 4 <= rows {
+                block4x2(r, inner, a, b + column, bRowStride, c + column, cRowStride, fromZero)
+                r += 4
+            }
+            while r < rows {
+                block1x2(r, inner, a, b + column, bRowStride, c + column, cRowStride, fromZero)
+                r += 1
+            }
+            column += 2
         }
         while column < columns {
             for r in 0..<rows {
@@ -201,6 +220,71 @@ public enum MatrixProduct {
             bRow += bRowStride
         }
         store8(acc0, c0)
+    }
+
+    @inline(__always)
+    static func block2x8(_ r: Int, _ inner: Int, _ a: Operand, _ b: UnsafePointer<Double>, _ bRowStride: Int,
+                         _ c: UnsafeMutablePointer<Double>, _ cRowStride: Int, _ fromZero: Bool) {
+        let c0 = c + r * cRowStride, c1 = c0 + cRowStride
+        var (acc0, acc1) = fromZero ? (SIMD8<Double>(), SIMD8<Double>()) : (load8(c0), load8(c1))
+        var a0 = a.base + r * a.rowStride
+        let rowStride = a.rowStride
+        var bRow = b
+        for _ in 0..<inner {
+            let bv = load8(bRow)
+            acc0 += SIMD8(repeating: a0.pointee) * bv
+            acc1 += SIMD8(repeating: a0[rowStride]) * bv
+            a0 += a.innerStride
+            bRow += bRowStride
+        }
+        store8(acc0, c0); store8(acc1, c1)
+    }
+
+    @inline(__always)
+    static func load2(_ p: UnsafePointer<Double>) -> SIMD2<Double> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD2<Double>.self)
+    }
+
+    @inline(__always)
+    static func store2(_ v: SIMD2<Double>, _ p: UnsafeMutablePointer<Double>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD2<Double>.self)
+    }
+
+    /// Four rows x two columns: four independent chains.
+    @inline(__always)
+    static func block4x2(_ r: Int, _ inner: Int, _ a: Operand, _ b: UnsafePointer<Double>, _ bRowStride: Int,
+                         _ c: UnsafeMutablePointer<Double>, _ cRowStride: Int, _ fromZero: Bool) {
+        let c0 = c + r * cRowStride, c1 = c0 + cRowStride, c2 = c1 + cRowStride, c3 = c2 + cRowStride
+        var (acc0, acc1) = fromZero ? (SIMD2<Double>(), SIMD2<Double>()) : (load2(c0), load2(c1))
+        var (acc2, acc3) = fromZero ? (SIMD2<Double>(), SIMD2<Double>()) : (load2(c2), load2(c3))
+        var a0 = a.base + r * a.rowStride
+        let rowStride = a.rowStride
+        var bRow = b
+        for _ in 0..<inner {
+            let bv = load2(bRow)
+            acc0 += SIMD2(repeating: a0.pointee) * bv
+            acc1 += SIMD2(repeating: a0[rowStride]) * bv
+            acc2 += SIMD2(repeating: a0[2 * rowStride]) * bv
+            acc3 += SIMD2(repeating: a0[3 * rowStride]) * bv
+            a0 += a.innerStride
+            bRow += bRowStride
+        }
+        store2(acc0, c0); store2(acc1, c1); store2(acc2, c2); store2(acc3, c3)
+    }
+
+    @inline(__always)
+    static func block1x2(_ r: Int, _ inner: Int, _ a: Operand, _ b: UnsafePointer<Double>, _ bRowStride: Int,
+                         _ c: UnsafeMutablePointer<Double>, _ cRowStride: Int, _ fromZero: Bool) {
+        let c0 = c + r * cRowStride
+        var acc0 = fromZero ? SIMD2<Double>() : load2(c0)
+        var a0 = a.base + r * a.rowStride
+        var bRow = b
+        for _ in 0..<inner {
+            acc0 += SIMD2(repeating: a0.pointee) * load2(bRow)
+            a0 += a.innerStride
+            bRow += bRowStride
+        }
+        store2(acc0, c0)
     }
 
     @inline(__always)

@@ -17,7 +17,11 @@ struct KernelTwinTests {
 
     @Test("MatrixProduct.accumulate == accumulateReference (plain, transposed A, strided B and C)",
           arguments: [(1, 1, 1), (1, 7, 9), (3, 5, 8), (4, 16, 8), (5, 17, 13), (9, 3, 31), (13, 255, 20),
-                      (6, 256, 12), (7, 257, 17), (17, 600, 33), (2, 0, 5), (33, 64, 256), (10, 40, 16), (64, 80, 256)])
+                      (6, 256, 12), (7, 257, 17), (17, 600, 33), (2, 0, 5), (33, 64, 256), (10, 40, 16), (64, 80, 256),
+                      // Row remainders of 2 and 3 after the 6-row blocks, column
+                      // remainders of 2 and 3 after the 8- and 4-column blocks
+                      // (a two-token unembedding's shapes among them).
+                      (8, 33, 2), (14, 9, 10), (11, 70, 26), (32, 300, 2), (15, 5, 3), (5, 12, 7)])
     func matrixProduct(rows: Int, inner: Int, columns: Int) {
         var generator = LayerTestGenerator(seed: UInt64(rows * 1_000_003 + inner * 1009 + columns))
         for transposedA in [false, true] {
