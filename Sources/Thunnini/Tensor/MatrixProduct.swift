@@ -122,8 +122,18 @@ public enum MatrixProduct {
             }
             column += 8
         }
+        // Four of the last seven columns (a rank-4 LoRA factor is all of
+        // this case): four rows at a time, then one by one.
         if column + 4 <= columns {
-            for r in 0..<rows { block1x4(r, inner, a, b + column, bRowStride, c + column, cRowStride, fromZero) }
+            var r = 0
+            while r + 4 <= rows {
+                block4x4(r, inner, a, b + column, bRowStride, c + column, cRowStride, fromZero)
+                r += 4
+            }
+            while r < rows {
+                block1x4(r, inner, a, b + column, bRowStride, c + column, cRowStride, fromZero)
+                r += 1
+            }
             column += 4
         }
         // Two of the last three columns (a two-token unembedding is all of
@@ -248,6 +258,38 @@ public enum MatrixProduct {
     @inline(__always)
     static func store2(_ v: SIMD2<Double>, _ p: UnsafeMutablePointer<Double>) {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD2<Double>.self)
+    }
+
+    @inline(__always)
+    static func load4(_ p: UnsafePointer<Double>) -> SIMD4<Double> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Double>.self)
+    }
+
+    @inline(__always)
+    static func store4(_ v: SIMD4<Double>, _ p: UnsafeMutablePointer<Double>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Double>.self)
+    }
+
+    /// Four rows x four columns: four independent chains.
+    @inline(__always)
+    static func block4x4(_ r: Int, _ inner: Int, _ a: Operand, _ b: UnsafePointer<Double>, _ bRowStride: Int,
+                         _ c: UnsafeMutablePointer<Double>, _ cRowStride: Int, _ fromZero: Bool) {
+        let c0 = c + r * cRowStride, c1 = c0 + cRowStride, c2 = c1 + cRowStride, c3 = c2 + cRowStride
+        var (acc0, acc1) = fromZero ? (SIMD4<Double>(), SIMD4<Double>()) : (load4(c0), load4(c1))
+        var (acc2, acc3) = fromZero ? (SIMD4<Double>(), SIMD4<Double>()) : (load4(c2), load4(c3))
+        var a0 = a.base + r * a.rowStride
+        let rowStride = a.rowStride
+        var bRow = b
+        for _ in 0..<inner {
+            let bv = load4(bRow)
+            acc0 += SIMD4(repeating: a0.pointee) * bv
+            acc1 += SIMD4(repeating: a0[rowStride]) * bv
+            acc2 += SIMD4(repeating: a0[2 * rowStride]) * bv
+            acc3 += SIMD4(repeating: a0[3 * rowStride]) * bv
+            a0 += a.innerStride
+            bRow += bRowStride
+        }
+        store4(acc0, c0); store4(acc1, c1); store4(acc2, c2); store4(acc3, c3)
     }
 
     /// Four rows x two columns: four independent chains.

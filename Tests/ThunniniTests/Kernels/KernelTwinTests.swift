@@ -21,7 +21,9 @@ struct KernelTwinTests {
                       // Row remainders of 2 and 3 after the 6-row blocks, column
                       // remainders of 2 and 3 after the 8- and 4-column blocks
                       // (a two-token unembedding's shapes among them).
-                      (8, 33, 2), (14, 9, 10), (11, 70, 26), (32, 300, 2), (15, 5, 3), (5, 12, 7)])
+                      (8, 33, 2), (14, 9, 10), (11, 70, 26), (32, 300, 2), (15, 5, 3), (5, 12, 7),
+                      // Four columns (a rank-4 LoRA factor) with 4-row blocks and a remainder.
+                      (19, 16, 4), (9, 4, 14)])
     func matrixProduct(rows: Int, inner: Int, columns: Int) {
         var generator = LayerTestGenerator(seed: UInt64(rows * 1_000_003 + inner * 1009 + columns))
         for transposedA in [false, true] {
