@@ -108,48 +108,37 @@ public enum MatrixProduct {
                 r += 6
             }
             if r + 4 <= rows {
-                block4x8(r, inner, a, panelBase, panelStride, c + column, cRowStride, fromZero)
+                block4Rows(SIMD8<Double>.self, r, inner, a, panelBase, panelStride, c + column, cRowStride, fromZero)
                 r += 4
             }
             // One to three rows left: two at a time (two chains per column
             // vector instead of one), then the last one.
             if r + 2 <= rows {
-                block2x8(r, inner, a, panelBase, panelStride, c + column, cRowStride, fromZero)
+                block2Rows(SIMD8<Double>.self, r, inner, a, panelBase, panelStride, c + column, cRowStride, fromZero)
                 r += 2
             }
             if r < rows {
-                block1x8(r, inner, a, panelBase, panelStride, c + column, cRowStride, fromZero)
+                block1Row(SIMD8<Double>.self, r, inner, a, panelBase, panelStride, c + column, cRowStride, fromZero)
             }
             column += 8
         }
-        // Four of the last seven columns (a rank-4 LoRA factor is all of
-        // this case): four rows at a time, then one by one.
-        if column + 4 <= columns {
+        // The last columns: a group of four (a rank-4 LoRA factor), then of
+        // two (a two-token unembedding, and its weight gradient over every
+        // row), four rows at a time, then one by one.
+        @inline(__always) func lastColumns<V: SIMD>(_ vector: V.Type) where V.Scalar == Double {
             var r = 0
             while r + 4 <= rows {
-                block4x4(r, inner, a, b + column, bRowStride, c + column, cRowStride, fromZero)
+                block4Rows(V.self, r, inner, a, b + column, bRowStride, c + column, cRowStride, fromZero)
                 r += 4
             }
             while r < rows {
-                block1x4(r, inner, a, b + column, bRowStride, c + column, cRowStride, fromZero)
+                block1Row(V.self, r, inner, a, b + column, bRowStride, c + column, cRowStride, fromZero)
                 r += 1
             }
-            column += 4
+            column += V.scalarCount
         }
-        // Two of the last three columns (a two-token unembedding is all of
-        // this case): four rows at a time, then one by one.
-        if column + 2 <= columns {
-            var r = 0
-            while r + 4 <= rows {
-                block4x2(r, inner, a, b + column, bRowStride, c + column, cRowStride, fromZero)
-                r += 4
-            }
-            while r < rows {
-                block1x2(r, inner, a, b + column, bRowStride, c + column, cRowStride, fromZero)
-                r += 1
-            }
-            column += 2
-        }
+        if column + 4 <= columns { lastColumns(SIMD4<Double>.self) }
+        if column + 2 <= columns { lastColumns(SIMD2<Double>.self) }
         while column < columns {
             for r in 0..<rows {
                 var acc = fromZero ? 0 : c[r * cRowStride + column]
@@ -168,27 +157,6 @@ public enum MatrixProduct {
     @inline(__always)
     static func store8(_ v: SIMD8<Double>, _ p: UnsafeMutablePointer<Double>) {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Double>.self)
-    }
-
-    @inline(__always)
-    static func block4x8(_ r: Int, _ inner: Int, _ a: Operand, _ b: UnsafePointer<Double>, _ bRowStride: Int,
-                         _ c: UnsafeMutablePointer<Double>, _ cRowStride: Int, _ fromZero: Bool) {
-        let c0 = c + r * cRowStride, c1 = c0 + cRowStride, c2 = c1 + cRowStride, c3 = c2 + cRowStride
-        var (acc0, acc1) = fromZero ? (SIMD8<Double>(), SIMD8<Double>()) : (load8(c0), load8(c1))
-        var (acc2, acc3) = fromZero ? (SIMD8<Double>(), SIMD8<Double>()) : (load8(c2), load8(c3))
-        var a0 = a.base + r * a.rowStride
-        var a1 = a0 + a.rowStride, a2 = a1 + a.rowStride, a3 = a2 + a.rowStride
-        var bRow = b
-        for _ in 0..<inner {
-            let bv = load8(bRow)
-            acc0 += SIMD8(repeating: a0.pointee) * bv
-            acc1 += SIMD8(repeating: a1.pointee) * bv
-            acc2 += SIMD8(repeating: a2.pointee) * bv
-            acc3 += SIMD8(repeating: a3.pointee) * bv
-            a0 += a.innerStride; a1 += a.innerStride; a2 += a.innerStride; a3 += a.innerStride
-            bRow += bRowStride
-        }
-        store8(acc0, c0); store8(acc1, c1); store8(acc2, c2); store8(acc3, c3)
     }
 
     /// Six rows x eight columns: twelve AVX2 accumulators, the most the
@@ -217,130 +185,75 @@ public enum MatrixProduct {
         store8(acc0, c0); store8(acc1, c1); store8(acc2, c2); store8(acc3, c3); store8(acc4, c4); store8(acc5, c5)
     }
 
+    /// Two rows x the width of `V`: two independent chains per column vector.
     @inline(__always)
-    static func block1x8(_ r: Int, _ inner: Int, _ a: Operand, _ b: UnsafePointer<Double>, _ bRowStride: Int,
-                         _ c: UnsafeMutablePointer<Double>, _ cRowStride: Int, _ fromZero: Bool) {
-        let c0 = c + r * cRowStride
-        var acc0 = fromZero ? SIMD8<Double>() : load8(c0)
-        var a0 = a.base + r * a.rowStride
+    static func block2Rows<V: SIMD>(_ width: V.Type, _ r: Int, _ inner: Int, _ a: Operand, _ b: UnsafePointer<Double>,
+                                    _ bRowStride: Int, _ c: UnsafeMutablePointer<Double>, _ cRowStride: Int,
+                                    _ fromZero: Bool) where V.Scalar == Double {
+        let (c0, c1) = (c + r * cRowStride, c + (r + 1) * cRowStride)
+        var (first, second): (V, V) = fromZero ? (V(), V()) : (loadVector(c0), loadVector(c1))
+        var (row0, row1) = (a.base + r * a.rowStride, a.base + (r + 1) * a.rowStride)
         var bRow = b
         for _ in 0..<inner {
-            acc0 += SIMD8(repeating: a0.pointee) * load8(bRow)
-            a0 += a.innerStride
+            let bv: V = loadVector(bRow)
+            first += V(repeating: row0.pointee) * bv
+            second += V(repeating: row1.pointee) * bv
+            row0 += a.innerStride
+            row1 += a.innerStride
             bRow += bRowStride
         }
-        store8(acc0, c0)
+        storeVector(first, c0)
+        storeVector(second, c1)
     }
 
     @inline(__always)
-    static func block2x8(_ r: Int, _ inner: Int, _ a: Operand, _ b: UnsafePointer<Double>, _ bRowStride: Int,
-                         _ c: UnsafeMutablePointer<Double>, _ cRowStride: Int, _ fromZero: Bool) {
-        let c0 = c + r * cRowStride, c1 = c0 + cRowStride
-        var (acc0, acc1) = fromZero ? (SIMD8<Double>(), SIMD8<Double>()) : (load8(c0), load8(c1))
-        var a0 = a.base + r * a.rowStride
-        let rowStride = a.rowStride
-        var bRow = b
-        for _ in 0..<inner {
-            let bv = load8(bRow)
-            acc0 += SIMD8(repeating: a0.pointee) * bv
-            acc1 += SIMD8(repeating: a0[rowStride]) * bv
-            a0 += a.innerStride
-            bRow += bRowStride
-        }
-        store8(acc0, c0); store8(acc1, c1)
+    static func loadVector<V: SIMD>(_ p: UnsafePointer<Double>) -> V where V.Scalar == Double {
+        UnsafeRawPointer(p).loadUnaligned(as: V.self)
     }
 
     @inline(__always)
-    static func load2(_ p: UnsafePointer<Double>) -> SIMD2<Double> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD2<Double>.self)
+    static func storeVector<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<Double>) where V.Scalar == Double {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
     }
 
+    /// Four rows x the width of `V` (8 columns of a panel, or the last 4 or
+    /// 2 columns of a product): four independent chains.
     @inline(__always)
-    static func store2(_ v: SIMD2<Double>, _ p: UnsafeMutablePointer<Double>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD2<Double>.self)
-    }
-
-    @inline(__always)
-    static func load4(_ p: UnsafePointer<Double>) -> SIMD4<Double> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Double>.self)
-    }
-
-    @inline(__always)
-    static func store4(_ v: SIMD4<Double>, _ p: UnsafeMutablePointer<Double>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Double>.self)
-    }
-
-    /// Four rows x four columns: four independent chains.
-    @inline(__always)
-    static func block4x4(_ r: Int, _ inner: Int, _ a: Operand, _ b: UnsafePointer<Double>, _ bRowStride: Int,
-                         _ c: UnsafeMutablePointer<Double>, _ cRowStride: Int, _ fromZero: Bool) {
+    static func block4Rows<V: SIMD>(_ width: V.Type, _ r: Int, _ inner: Int, _ a: Operand, _ b: UnsafePointer<Double>,
+                                    _ bRowStride: Int, _ c: UnsafeMutablePointer<Double>, _ cRowStride: Int,
+                                    _ fromZero: Bool) where V.Scalar == Double {
         let c0 = c + r * cRowStride, c1 = c0 + cRowStride, c2 = c1 + cRowStride, c3 = c2 + cRowStride
-        var (acc0, acc1) = fromZero ? (SIMD4<Double>(), SIMD4<Double>()) : (load4(c0), load4(c1))
-        var (acc2, acc3) = fromZero ? (SIMD4<Double>(), SIMD4<Double>()) : (load4(c2), load4(c3))
+        var (acc0, acc1): (V, V) = fromZero ? (V(), V()) : (loadVector(c0), loadVector(c1))
+        var (acc2, acc3): (V, V) = fromZero ? (V(), V()) : (loadVector(c2), loadVector(c3))
         var a0 = a.base + r * a.rowStride
         let rowStride = a.rowStride
         var bRow = b
         for _ in 0..<inner {
-            let bv = load4(bRow)
-            acc0 += SIMD4(repeating: a0.pointee) * bv
-            acc1 += SIMD4(repeating: a0[rowStride]) * bv
-            acc2 += SIMD4(repeating: a0[2 * rowStride]) * bv
-            acc3 += SIMD4(repeating: a0[3 * rowStride]) * bv
+            let bv: V = loadVector(bRow)
+            acc0 += V(repeating: a0.pointee) * bv
+            acc1 += V(repeating: a0[rowStride]) * bv
+            acc2 += V(repeating: a0[2 * rowStride]) * bv
+            acc3 += V(repeating: a0[3 * rowStride]) * bv
             a0 += a.innerStride
             bRow += bRowStride
         }
-        store4(acc0, c0); store4(acc1, c1); store4(acc2, c2); store4(acc3, c3)
+        storeVector(acc0, c0); storeVector(acc1, c1); storeVector(acc2, c2); storeVector(acc3, c3)
     }
 
-    /// Four rows x two columns: four independent chains.
+    /// One row x the width of `V` (8, 4 or 2 columns).
     @inline(__always)
-    static func block4x2(_ r: Int, _ inner: Int, _ a: Operand, _ b: UnsafePointer<Double>, _ bRowStride: Int,
-                         _ c: UnsafeMutablePointer<Double>, _ cRowStride: Int, _ fromZero: Bool) {
-        let c0 = c + r * cRowStride, c1 = c0 + cRowStride, c2 = c1 + cRowStride, c3 = c2 + cRowStride
-        var (acc0, acc1) = fromZero ? (SIMD2<Double>(), SIMD2<Double>()) : (load2(c0), load2(c1))
-        var (acc2, acc3) = fromZero ? (SIMD2<Double>(), SIMD2<Double>()) : (load2(c2), load2(c3))
-        var a0 = a.base + r * a.rowStride
-        let rowStride = a.rowStride
-        var bRow = b
-        for _ in 0..<inner {
-            let bv = load2(bRow)
-            acc0 += SIMD2(repeating: a0.pointee) * bv
-            acc1 += SIMD2(repeating: a0[rowStride]) * bv
-            acc2 += SIMD2(repeating: a0[2 * rowStride]) * bv
-            acc3 += SIMD2(repeating: a0[3 * rowStride]) * bv
-            a0 += a.innerStride
-            bRow += bRowStride
-        }
-        store2(acc0, c0); store2(acc1, c1); store2(acc2, c2); store2(acc3, c3)
-    }
-
-    @inline(__always)
-    static func block1x2(_ r: Int, _ inner: Int, _ a: Operand, _ b: UnsafePointer<Double>, _ bRowStride: Int,
-                         _ c: UnsafeMutablePointer<Double>, _ cRowStride: Int, _ fromZero: Bool) {
+    static func block1Row<V: SIMD>(_ width: V.Type, _ r: Int, _ inner: Int, _ a: Operand, _ b: UnsafePointer<Double>,
+                                   _ bRowStride: Int, _ c: UnsafeMutablePointer<Double>, _ cRowStride: Int,
+                                   _ fromZero: Bool) where V.Scalar == Double {
         let c0 = c + r * cRowStride
-        var acc0 = fromZero ? SIMD2<Double>() : load2(c0)
+        var acc0: V = fromZero ? V() : loadVector(c0)
         var a0 = a.base + r * a.rowStride
         var bRow = b
         for _ in 0..<inner {
-            acc0 += SIMD2(repeating: a0.pointee) * load2(bRow)
+            acc0 += V(repeating: a0.pointee) * (loadVector(bRow) as V)
             a0 += a.innerStride
             bRow += bRowStride
         }
-        store2(acc0, c0)
-    }
-
-    @inline(__always)
-    static func block1x4(_ r: Int, _ inner: Int, _ a: Operand, _ b: UnsafePointer<Double>, _ bRowStride: Int,
-                         _ c: UnsafeMutablePointer<Double>, _ cRowStride: Int, _ fromZero: Bool) {
-        let c0 = c + r * cRowStride
-        var acc0 = fromZero ? SIMD4<Double>() : UnsafeRawPointer(c0).loadUnaligned(as: SIMD4<Double>.self)
-        var a0 = a.base + r * a.rowStride
-        var bRow = b
-        for _ in 0..<inner {
-            acc0 += SIMD4(repeating: a0.pointee) * UnsafeRawPointer(bRow).loadUnaligned(as: SIMD4<Double>.self)
-            a0 += a.innerStride
-            bRow += bRowStride
-        }
-        UnsafeMutableRawPointer(c0).storeBytes(of: acc0, as: SIMD4<Double>.self)
+        storeVector(acc0, c0)
     }
 }
