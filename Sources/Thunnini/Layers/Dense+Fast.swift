@@ -35,17 +35,13 @@ extension Dense {
         x.withPointer { xP in kernel.withPointer { wP in biasOrEmpty.withPointer { biasP in
             let out = SharedPointer(yP)
             Parallel.forEachChunk(of: rows, minimumPerChunk: 32) { chunk in
-                // Blocks of rows small enough that their freshly written
-                // starting values are still in cache when the product adds to them.
+                // Every sum starts at the bias (or zero) without a copy into y first.
                 forEachRowBlock(of: chunk) { block in
-                    if hasBias {
-                        for row in block { (out.base + row * outFeatures).update(from: biasP, count: outFeatures) }
-                    }
                     MatrixProduct.accumulate(rows: block.count, inner: inFeatures, columns: outFeatures,
                                              a: .init(xP + block.lowerBound * inFeatures, rowStride: inFeatures),
                                              b: wP, bRowStride: outFeatures,
                                              c: out.base + block.lowerBound * outFeatures, cRowStride: outFeatures,
-                                             startingFromZero: !hasBias)
+                                             startingFromZero: !hasBias, startingFromRow: hasBias ? biasP : nil)
                 }
             }
         }}}}

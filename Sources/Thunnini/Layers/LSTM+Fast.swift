@@ -134,22 +134,21 @@ extension LSTM {
                 for t in 0..<length {
                     let inputs = stored.inputs.at(t)
                     let a = stored.gates.at(t)
-                    // Row r: [1, x_t] (h_{t-1} was written by step t - 1; h_{-1} = 0),
-                    // and the pre-activations start at b_h.
+                    // Row r: [1, x_t] (h_{t-1} was written by step t - 1; h_{-1} = 0).
                     for r in 0..<rows {
                         let b = chunk.lowerBound + r
                         let row = inputs + r * width
                         row[0] = 1
                         copy(xP + (b * length + t) * inputSize, to: row + 1, count: inputSize)
                         if t == 0 { (row + 1 + inputSize).update(repeating: 0, count: H) }
-                        copy(biasP, to: a + r * fused, count: fused)
                     }
                     // a = b_h, then + x_t W_i (i order), then + h_{t-1} W_h (k
                     // order): one product over [x_t, h_{t-1}] and [W_i; W_h]
-                    // (over x_t and W_i alone at t = 0).
+                    // (over x_t and W_i alone at t = 0), every sum starting at
+                    // the bias row (not copied into the gates first).
                     MatrixProduct.accumulate(rows: rows, inner: t > 0 ? inputSize + H : inputSize, columns: fused,
                                              a: .init(UnsafePointer(inputs) + 1, rowStride: width),
-                                             b: wP, bRowStride: fused, c: a, cRowStride: fused)
+                                             b: wP, bRowStride: fused, c: a, cRowStride: fused, startingFromRow: biasP)
                     for r in 0..<rows {
                         let gate = a + r * fused
                         // The gates in place, sixteen units at a time (Elementary's

@@ -29,14 +29,16 @@ public enum MatrixProduct {
 
     /// The readable specification: `C[r, c] += sum_k A[r, k] B[k, c]` in k order.
     /// `b` is row-major with row stride `bRowStride`; C's rows are `cRowStride` apart.
-    /// With `startingFromZero`, each sum starts at +0.0 instead of C's value.
+    /// With `startingFromZero`, each sum starts at +0.0 instead of C's value;
+    /// with `startingFromRow`, at `startingFromRow[column]` (a bias shared by
+    /// every row of C).
     public static func accumulateReference(rows: Int, inner: Int, columns: Int, a: Operand,
                                            b: UnsafePointer<Double>, bRowStride: Int,
                                            c: UnsafeMutablePointer<Double>, cRowStride: Int,
-                                           startingFromZero: Bool = false) {
+                                           startingFromZero: Bool = false, startingFromRow: UnsafePointer<Double>? = nil) {
         for r in 0..<rows {
             for column in 0..<columns {
-                var acc = startingFromZero ? 0 : c[r * cRowStride + column]
+                var acc = startingFromRow?[column] ?? (startingFromZero ? 0 : c[r * cRowStride + column])
                 for k in 0..<inner {
                     acc += a.at(r, k) * b[k * bRowStride + column]
                 }
@@ -56,18 +58,25 @@ public enum MatrixProduct {
     ///
     /// With `startingFromZero`, C's previous contents are not read (it may be
     /// uninitialized) and each sum starts at +0.0, exactly as if C held
-    /// zeros: `C[r, c] = 0 + sum_k ...` in the same order.
+    /// zeros: `C[r, c] = 0 + sum_k ...` in the same order. With
+    /// `startingFromRow`, likewise C is not read and each sum starts at
+    /// `startingFromRow[c]`, exactly as if every row of C held that row.
     public static func accumulate(rows: Int, inner: Int, columns: Int, a: Operand,
                                   b: UnsafePointer<Double>, bRowStride: Int,
                                   c: UnsafeMutablePointer<Double>, cRowStride: Int,
-                                  startingFromZero: Bool = false) {
+                                  startingFromZero: Bool = false, startingFromRow: UnsafePointer<Double>? = nil) {
         guard rows > 0, columns > 0 else { return }
         if inner == 0 {
-            if startingFromZero {
-                for r in 0..<rows { (c + r * cRowStride).update(repeating: 0, count: columns) }
+            for r in 0..<rows {
+                if let startingFromRow {
+                    (c + r * cRowStride).update(from: startingFromRow, count: columns)
+                } else if startingFromZero {
+                    (c + r * cRowStride).update(repeating: 0, count: columns)
+                }
             }
             return
         }
+        let start = Start(zero: startingFromZero, row: startingFromRow)
         // Packing copies values (no arithmetic); it pays when several row
         // blocks reuse a panel whose rows are far apart in memory. One panel
         // buffer serves every k block of the call.
@@ -80,7 +89,7 @@ public enum MatrixProduct {
             let aBlock = Operand(a.base + k0 * a.innerStride, rowStride: a.rowStride, innerStride: a.innerStride)
             accumulateBlock(rows: rows, inner: depth, columns: columns, a: aBlock, b: b + k0 * bRowStride,
                             bRowStride: bRowStride, c: c, cRowStride: cRowStride, panel: depth >= 32 ? panel : nil,
-                            fromZero: startingFromZero && k0 == 0)
+                            start: k0 == 0 ? start : .fromC)
             k0 += depth
         }
     }
@@ -92,7 +101,7 @@ public enum MatrixProduct {
     static func accumulateBlock(rows: Int, inner: Int, columns: Int, a: Operand,
                                 b: UnsafePointer<Double>, bRowStride: Int,
                                 c: UnsafeMutablePointer<Double>, cRowStride: Int, panel: UnsafeMutablePointer<Double>?,
-                                fromZero: Bool) {
+                                start: Start) {
         var column = 0
         while column + 8 <= columns {
             var panelBase = b + column
@@ -104,21 +113,21 @@ public enum MatrixProduct {
             }
             var r = 0
             while r + 6 <= rows {
-                block6x8(r, inner, a, panelBase, panelStride, c + column, cRowStride, fromZero)
+                block6x8(r, inner, a, panelBase, panelStride, c + column, cRowStride, start.shifted(column))
                 r += 6
             }
             if r + 4 <= rows {
-                block4Rows(SIMD8<Double>.self, r, inner, a, panelBase, panelStride, c + column, cRowStride, fromZero)
+                block4Rows(SIMD8<Double>.self, r, inner, a, panelBase, panelStride, c + column, cRowStride, start.shifted(column))
                 r += 4
             }
             // One to three rows left: two at a time (two chains per column
             // vector instead of one), then the last one.
             if r + 2 <= rows {
-                block2Rows(SIMD8<Double>.self, r, inner, a, panelBase, panelStride, c + column, cRowStride, fromZero)
+                block2Rows(SIMD8<Double>.self, r, inner, a, panelBase, panelStride, c + column, cRowStride, start.shifted(column))
                 r += 2
             }
             if r < rows {
-                block1Row(SIMD8<Double>.self, r, inner, a, panelBase, panelStride, c + column, cRowStride, fromZero)
+                block1Row(SIMD8<Double>.self, r, inner, a, panelBase, panelStride, c + column, cRowStride, start.shifted(column))
             }
             column += 8
         }
@@ -128,11 +137,11 @@ public enum MatrixProduct {
         @inline(__always) func lastColumns<V: SIMD>(_ vector: V.Type) where V.Scalar == Double {
             var r = 0
             while r + 4 <= rows {
-                block4Rows(V.self, r, inner, a, b + column, bRowStride, c + column, cRowStride, fromZero)
+                block4Rows(V.self, r, inner, a, b + column, bRowStride, c + column, cRowStride, start.shifted(column))
                 r += 4
             }
             while r < rows {
-                block1Row(V.self, r, inner, a, b + column, bRowStride, c + column, cRowStride, fromZero)
+                block1Row(V.self, r, inner, a, b + column, bRowStride, c + column, cRowStride, start.shifted(column))
                 r += 1
             }
             column += V.scalarCount
@@ -141,7 +150,7 @@ public enum MatrixProduct {
         if column + 2 <= columns { lastColumns(SIMD2<Double>.self) }
         while column < columns {
             for r in 0..<rows {
-                var acc = fromZero ? 0 : c[r * cRowStride + column]
+                var acc = start.shifted(column).scalar(c + r * cRowStride + column)
                 for k in 0..<inner { acc += a.at(r, k) * b[k * bRowStride + column] }
                 c[r * cRowStride + column] = acc
             }
@@ -163,11 +172,11 @@ public enum MatrixProduct {
     /// sixteen registers hold beside the B row and a broadcast A value.
     @inline(__always)
     static func block6x8(_ r: Int, _ inner: Int, _ a: Operand, _ b: UnsafePointer<Double>, _ bRowStride: Int,
-                         _ c: UnsafeMutablePointer<Double>, _ cRowStride: Int, _ fromZero: Bool) {
+                         _ c: UnsafeMutablePointer<Double>, _ cRowStride: Int, _ start: Start) {
         let c0 = c + r * cRowStride, c1 = c0 + cRowStride, c2 = c1 + cRowStride, c3 = c2 + cRowStride
         let c4 = c3 + cRowStride, c5 = c4 + cRowStride
-        var (acc0, acc1, acc2) = fromZero ? (SIMD8<Double>(), SIMD8<Double>(), SIMD8<Double>()) : (load8(c0), load8(c1), load8(c2))
-        var (acc3, acc4, acc5) = fromZero ? (SIMD8<Double>(), SIMD8<Double>(), SIMD8<Double>()) : (load8(c3), load8(c4), load8(c5))
+        var (acc0, acc1, acc2): (SIMD8<Double>, SIMD8<Double>, SIMD8<Double>) = (start.value(c0), start.value(c1), start.value(c2))
+        var (acc3, acc4, acc5): (SIMD8<Double>, SIMD8<Double>, SIMD8<Double>) = (start.value(c3), start.value(c4), start.value(c5))
         var a0 = a.base + r * a.rowStride
         let rowStride = a.rowStride
         var bRow = b
@@ -189,9 +198,9 @@ public enum MatrixProduct {
     @inline(__always)
     static func block2Rows<V: SIMD>(_ width: V.Type, _ r: Int, _ inner: Int, _ a: Operand, _ b: UnsafePointer<Double>,
                                     _ bRowStride: Int, _ c: UnsafeMutablePointer<Double>, _ cRowStride: Int,
-                                    _ fromZero: Bool) where V.Scalar == Double {
+                                    _ start: Start) where V.Scalar == Double {
         let (c0, c1) = (c + r * cRowStride, c + (r + 1) * cRowStride)
-        var (first, second): (V, V) = fromZero ? (V(), V()) : (loadVector(c0), loadVector(c1))
+        var (first, second): (V, V) = (start.value(c0), start.value(c1))
         var (row0, row1) = (a.base + r * a.rowStride, a.base + (r + 1) * a.rowStride)
         var bRow = b
         for _ in 0..<inner {
@@ -221,10 +230,10 @@ public enum MatrixProduct {
     @inline(__always)
     static func block4Rows<V: SIMD>(_ width: V.Type, _ r: Int, _ inner: Int, _ a: Operand, _ b: UnsafePointer<Double>,
                                     _ bRowStride: Int, _ c: UnsafeMutablePointer<Double>, _ cRowStride: Int,
-                                    _ fromZero: Bool) where V.Scalar == Double {
+                                    _ start: Start) where V.Scalar == Double {
         let c0 = c + r * cRowStride, c1 = c0 + cRowStride, c2 = c1 + cRowStride, c3 = c2 + cRowStride
-        var (acc0, acc1): (V, V) = fromZero ? (V(), V()) : (loadVector(c0), loadVector(c1))
-        var (acc2, acc3): (V, V) = fromZero ? (V(), V()) : (loadVector(c2), loadVector(c3))
+        var (acc0, acc1): (V, V) = (start.value(c0), start.value(c1))
+        var (acc2, acc3): (V, V) = (start.value(c2), start.value(c3))
         var a0 = a.base + r * a.rowStride
         let rowStride = a.rowStride
         var bRow = b
@@ -244,9 +253,9 @@ public enum MatrixProduct {
     @inline(__always)
     static func block1Row<V: SIMD>(_ width: V.Type, _ r: Int, _ inner: Int, _ a: Operand, _ b: UnsafePointer<Double>,
                                    _ bRowStride: Int, _ c: UnsafeMutablePointer<Double>, _ cRowStride: Int,
-                                   _ fromZero: Bool) where V.Scalar == Double {
+                                   _ start: Start) where V.Scalar == Double {
         let c0 = c + r * cRowStride
-        var acc0: V = fromZero ? V() : loadVector(c0)
+        var acc0: V = start.value(c0)
         var a0 = a.base + r * a.rowStride
         var bRow = b
         for _ in 0..<inner {
@@ -255,5 +264,28 @@ public enum MatrixProduct {
             bRow += bRowStride
         }
         storeVector(acc0, c0)
+    }
+
+    /// Where each sum of a k block starts: C's value, +0.0, or `row[column]`
+    /// (the same starting row for every row of C).
+    struct Start {
+        var zero: Bool
+        var row: UnsafePointer<Double>?
+
+        static let fromC = Start(zero: false, row: nil)
+
+        /// The same start for the columns from `columns` on.
+        @inline(__always) func shifted(_ columns: Int) -> Start { Start(zero: zero, row: row.map { $0 + columns }) }
+
+        /// The starting values of the columns at `c` of one row of C.
+        @inline(__always) func value<V: SIMD>(_ c: UnsafeMutablePointer<Double>) -> V where V.Scalar == Double {
+            if let row { return MatrixProduct.loadVector(row) }
+            return zero ? V() : MatrixProduct.loadVector(c)
+        }
+
+        @inline(__always) func scalar(_ c: UnsafeMutablePointer<Double>) -> Double {
+            if let row { return row.pointee }
+            return zero ? 0 : c.pointee
+        }
     }
 }

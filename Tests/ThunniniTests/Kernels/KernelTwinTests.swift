@@ -74,6 +74,34 @@ struct KernelTwinTests {
                     #expect(fromZero.storage[index].bitPattern == zeroed.storage[index].bitPattern)
                 }
             }
+            // Starting from a row (a bias): C (NaN) is never read, and each
+            // sum equals the reference's on a C whose every row holds that
+            // row. Fails if a block started from C or zero, used the wrong
+            // column of the row, or a later k block restarted from the row.
+            let startRow = generator.tensor([max(1, columns)])
+            var fromRow = Tensor(shape: c0.shape, repeating: .nan)
+            var filled = Tensor.zeros(c0.shape)
+            for r in 0..<rows {
+                for column in 0..<columns { filled.storage[r * cRowStride + column] = startRow.storage[column] }
+            }
+            a.withPointer { aP in b.withPointer { bP in startRow.withPointer { rowP in
+                let operand = transposedA ? MatrixProduct.Operand(aP, rowStride: 1, innerStride: rows)
+                                          : MatrixProduct.Operand(aP, rowStride: inner, innerStride: 1)
+                fromRow.withMutablePointer { cP in
+                    MatrixProduct.accumulate(rows: rows, inner: inner, columns: columns, a: operand, b: bP,
+                                             bRowStride: bRowStride, c: cP, cRowStride: cRowStride, startingFromRow: rowP)
+                }
+                filled.withMutablePointer { cP in
+                    MatrixProduct.accumulateReference(rows: rows, inner: inner, columns: columns, a: operand,
+                                                      b: bP, bRowStride: bRowStride, c: cP, cRowStride: cRowStride)
+                }
+            }}}
+            for r in 0..<rows {
+                for column in 0..<columns {
+                    let index = r * cRowStride + column
+                    #expect(fromRow.storage[index].bitPattern == filled.storage[index].bitPattern)
+                }
+            }
         }
     }
 
