@@ -6,8 +6,8 @@ import Synchronization
 /// Why not `DispatchQueue.concurrentPerform`: on Linux its worker threads
 /// sleep between calls, and waking one takes longer than many of the
 /// kernels' parallel sections last (a block of LSTM steps, a LayerNorm), so
-/// the calling thread often ran every chunk itself (measured in
-/// Docs/performance.md). Here the workers spin for a short while after each
+/// two threads finished such a section later than one would have (measured
+/// in Docs/performance.md). Here the workers spin for a short while after each
 /// section, so the next one starts at once, and then sleep.
 ///
 /// A section publishes its chunk count and body under a new generation
