@@ -134,7 +134,9 @@ extension Dense {
     }
 
     /// Runs `body` on consecutive blocks of 64 rows of `rows` (rows are
-    /// independent outputs, so the blocking changes no result).
+    /// independent outputs, so the blocking changes no result): the product
+    /// walks its column panels outside its row blocks, so a block's input
+    /// rows stay in cache from one panel to the next.
     @inline(__always)
     static func forEachRowBlock(of rows: Range<Int>, _ body: (Range<Int>) -> Void) {
         var start = rows.lowerBound

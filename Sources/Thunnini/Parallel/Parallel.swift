@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 
 /// How many threads the fast kernels use, and the one way they split work.

@@ -107,7 +107,7 @@ public enum MatrixProduct {
             var panelBase = b + column
             var panelStride = bRowStride
             if let panel {
-                for k in 0..<inner { store8(load8(b + k * bRowStride + column), panel + k * 8) }
+                for k in 0..<inner { storeVector(loadVector(b + k * bRowStride + column) as SIMD8<Double>, panel + k * 8) }
                 panelBase = UnsafePointer(panel)
                 panelStride = 8
             }
@@ -158,16 +158,6 @@ public enum MatrixProduct {
         }
     }
 
-    @inline(__always)
-    static func load8(_ p: UnsafePointer<Double>) -> SIMD8<Double> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Double>.self)
-    }
-
-    @inline(__always)
-    static func store8(_ v: SIMD8<Double>, _ p: UnsafeMutablePointer<Double>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Double>.self)
-    }
-
     /// Six rows x eight columns: twelve AVX2 accumulators, the most the
     /// sixteen registers hold beside the B row and a broadcast A value.
     @inline(__always)
@@ -181,7 +171,7 @@ public enum MatrixProduct {
         let rowStride = a.rowStride
         var bRow = b
         for _ in 0..<inner {
-            let bv = load8(bRow)
+            let bv: SIMD8<Double> = loadVector(bRow)
             acc0 += SIMD8(repeating: a0.pointee) * bv
             acc1 += SIMD8(repeating: a0[rowStride]) * bv
             acc2 += SIMD8(repeating: a0[2 * rowStride]) * bv
@@ -191,7 +181,8 @@ public enum MatrixProduct {
             a0 += a.innerStride
             bRow += bRowStride
         }
-        store8(acc0, c0); store8(acc1, c1); store8(acc2, c2); store8(acc3, c3); store8(acc4, c4); store8(acc5, c5)
+        storeVector(acc0, c0); storeVector(acc1, c1); storeVector(acc2, c2)
+        storeVector(acc3, c3); storeVector(acc4, c4); storeVector(acc5, c5)
     }
 
     /// Two rows x the width of `V`: two independent chains per column vector.

@@ -32,20 +32,38 @@ struct KernelTwinTests {
             let cRowStride = columns + 1
             let b = generator.tensor([max(1, inner * bRowStride)])
             let c0 = generator.tensor([max(1, rows * cRowStride)])
-            var fast = c0, reference = c0
-            a.withPointer { aP in b.withPointer { bP in
-                let operand = transposedA ? MatrixProduct.Operand(aP, rowStride: 1, innerStride: rows)
-                                          : MatrixProduct.Operand(aP, rowStride: inner, innerStride: 1)
-                fast.withMutablePointer { cP in
-                    MatrixProduct.accumulate(rows: rows, inner: inner, columns: columns, a: operand,
-                                             b: bP, bRowStride: bRowStride, c: cP, cRowStride: cRowStride)
+            let startRow = generator.tensor([max(1, columns)])
+            /// C += A B by the fast kernel or the reference, each sum starting
+            /// at C's value, at zero, or at `startRow`.
+            func product(_ c: Tensor, fast: Bool, fromZero: Bool = false, fromRow: Bool = false) -> Tensor {
+                var c = c
+                a.withPointer { aP in b.withPointer { bP in startRow.withPointer { rowP in
+                    let operand = transposedA ? MatrixProduct.Operand(aP, rowStride: 1, innerStride: rows)
+                                              : MatrixProduct.Operand(aP, rowStride: inner, innerStride: 1)
+                    let row = fromRow ? rowP : nil
+                    c.withMutablePointer { cP in
+                        if fast {
+                            MatrixProduct.accumulate(rows: rows, inner: inner, columns: columns, a: operand, b: bP,
+                                                     bRowStride: bRowStride, c: cP, cRowStride: cRowStride,
+                                                     startingFromZero: fromZero, startingFromRow: row)
+                        } else {
+                            MatrixProduct.accumulateReference(rows: rows, inner: inner, columns: columns, a: operand, b: bP,
+                                                              bRowStride: bRowStride, c: cP, cRowStride: cRowStride,
+                                                              startingFromZero: fromZero, startingFromRow: row)
+                        }
+                    }
+                }}}
+                return c
+            }
+            /// Whether the outputs (not the padding between rows) have the same bits.
+            func sameOutputs(_ x: Tensor, _ y: Tensor) -> Bool {
+                (0..<rows).allSatisfy { r in
+                    (0..<columns).allSatisfy { x.storage[r * cRowStride + $0].bitPattern == y.storage[r * cRowStride + $0].bitPattern }
                 }
-                reference.withMutablePointer { cP in
-                    MatrixProduct.accumulateReference(rows: rows, inner: inner, columns: columns, a: operand,
-                                                      b: bP, bRowStride: bRowStride, c: cP, cRowStride: cRowStride)
-                }
-            }}
-            #expect(Self.sameBits(fast, reference), "rows \(rows) inner \(inner) columns \(columns) transposed \(transposedA)")
+            }
+            let fast = product(c0, fast: true)
+            #expect(Self.sameBits(fast, product(c0, fast: false)),
+                    "rows \(rows) inner \(inner) columns \(columns) transposed \(transposedA)")
             // The padding between strided rows is never written.
             for r in 0..<rows {
                 #expect(fast.storage[r * cRowStride + columns] == c0.storage[r * cRowStride + columns])
@@ -54,54 +72,21 @@ struct KernelTwinTests {
             // read, and the result equals the reference on a zeroed C. Fails
             // if a block loaded C, or if a k block after the first restarted
             // from zero (inner > 256 cases).
-            var fromZero = Tensor(shape: c0.shape, repeating: .nan)
-            var zeroed = Tensor.zeros(c0.shape)
-            a.withPointer { aP in b.withPointer { bP in
-                let operand = transposedA ? MatrixProduct.Operand(aP, rowStride: 1, innerStride: rows)
-                                          : MatrixProduct.Operand(aP, rowStride: inner, innerStride: 1)
-                fromZero.withMutablePointer { cP in
-                    MatrixProduct.accumulate(rows: rows, inner: inner, columns: columns, a: operand, b: bP,
-                                             bRowStride: bRowStride, c: cP, cRowStride: cRowStride, startingFromZero: true)
-                }
-                zeroed.withMutablePointer { cP in
-                    MatrixProduct.accumulateReference(rows: rows, inner: inner, columns: columns, a: operand,
-                                                      b: bP, bRowStride: bRowStride, c: cP, cRowStride: cRowStride)
-                }
-            }}
-            for r in 0..<rows {
-                for column in 0..<columns {
-                    let index = r * cRowStride + column
-                    #expect(fromZero.storage[index].bitPattern == zeroed.storage[index].bitPattern)
-                }
-            }
+            let unread = Tensor(shape: c0.shape, repeating: .nan)
+            let fromZero = product(unread, fast: true, fromZero: true)
+            #expect(sameOutputs(fromZero, product(Tensor.zeros(c0.shape), fast: false)))
+            #expect(sameOutputs(fromZero, product(unread, fast: false, fromZero: true)))
             // Starting from a row (a bias): C (NaN) is never read, and each
             // sum equals the reference's on a C whose every row holds that
             // row. Fails if a block started from C or zero, used the wrong
             // column of the row, or a later k block restarted from the row.
-            let startRow = generator.tensor([max(1, columns)])
-            var fromRow = Tensor(shape: c0.shape, repeating: .nan)
             var filled = Tensor.zeros(c0.shape)
             for r in 0..<rows {
                 for column in 0..<columns { filled.storage[r * cRowStride + column] = startRow.storage[column] }
             }
-            a.withPointer { aP in b.withPointer { bP in startRow.withPointer { rowP in
-                let operand = transposedA ? MatrixProduct.Operand(aP, rowStride: 1, innerStride: rows)
-                                          : MatrixProduct.Operand(aP, rowStride: inner, innerStride: 1)
-                fromRow.withMutablePointer { cP in
-                    MatrixProduct.accumulate(rows: rows, inner: inner, columns: columns, a: operand, b: bP,
-                                             bRowStride: bRowStride, c: cP, cRowStride: cRowStride, startingFromRow: rowP)
-                }
-                filled.withMutablePointer { cP in
-                    MatrixProduct.accumulateReference(rows: rows, inner: inner, columns: columns, a: operand,
-                                                      b: bP, bRowStride: bRowStride, c: cP, cRowStride: cRowStride)
-                }
-            }}}
-            for r in 0..<rows {
-                for column in 0..<columns {
-                    let index = r * cRowStride + column
-                    #expect(fromRow.storage[index].bitPattern == filled.storage[index].bitPattern)
-                }
-            }
+            let fromRow = product(unread, fast: true, fromRow: true)
+            #expect(sameOutputs(fromRow, product(filled, fast: false)))
+            #expect(sameOutputs(fromRow, product(unread, fast: false, fromRow: true)))
         }
     }
 
