@@ -10,17 +10,23 @@ import Synchronization
 /// in Docs/performance.md). Here the workers spin for a short while after each
 /// section, so the next one starts at once, and then sleep.
 ///
-/// A section publishes its chunk count and body under a new generation
-/// number; every thread (the caller included) claims chunk indices one at a
-/// time with a compare-and-swap on (generation, next index), so a late worker
-/// can never claim a chunk of a later section. The caller returns when every
-/// chunk has finished. Chunks are independent outputs, so the results do not
+/// A section publishes its body, then one atomic word holding a new
+/// generation number, its chunk count and the next chunk index; every thread
+/// (the caller included) claims chunk indices one at a time with a
+/// compare-and-swap on that word. The chunk count must live in the same word:
+/// when it was a separate variable, a late worker could pair the previous
+/// section's exhausted (generation, index) with the next section's larger
+/// count while that section was being published, claim a chunk that did not
+/// exist, and run the next section's body twice for one index (a crash in
+/// `withoutActuallyEscaping`, seen in CI and reproduced by ParallelTests).
+/// The caller returns when every chunk has finished. Chunks are independent outputs, so the results do not
 /// depend on which thread ran which chunk.
 final class WorkerPool: @unchecked Sendable {
     /// The process's pool; it grows to the largest thread count asked for.
     static let shared = WorkerPool()
 
-    /// Generation in the high 32 bits, next chunk index in the low 32.
+    /// Generation in bits 32-63, chunk count in bits 16-31, next chunk index
+    /// in bits 0-15 (`ClaimState`).
     private let claimState = Atomic<Int>(0)
     /// Chunks of the current section not yet finished.
     private let unfinished = Atomic<Int>(0)
@@ -32,8 +38,6 @@ final class WorkerPool: @unchecked Sendable {
     private let growth = NSLock()
     /// The current section, valid while its chunks are unfinished.
     private var body: ((Int) -> Void)?
-    /// The current section's number of chunks.
-    private let chunkCount = Atomic<Int>(0)
     /// Guarded by `growth`.
     private var workerCount = 0
 
@@ -44,7 +48,9 @@ final class WorkerPool: @unchecked Sendable {
     private static let spinLimit = 4_000
 
     /// Runs `body(0) ... body(chunks - 1)`, concurrently on the pool when it is free.
+    /// `chunks` is at most `maximumChunks`.
     func run(chunks: Int, _ body: (Int) -> Void) {
+        precondition(chunks <= Self.maximumChunks, "WorkerPool: \(chunks) chunks, at most \(Self.maximumChunks)")
         guard running.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
             for chunk in 0..<chunks { body(chunk) }
             return
@@ -53,10 +59,9 @@ final class WorkerPool: @unchecked Sendable {
         ensureWorkers(chunks - 1)
         withoutActuallyEscaping(body) { escapable in
             self.body = escapable
-            chunkCount.store(chunks, ordering: .relaxed)
             unfinished.store(chunks, ordering: .relaxed)
-            let generation = (claimState.load(ordering: .relaxed) >> 32) + 1
-            claimState.store(generation << 32, ordering: .sequentiallyConsistent)
+            let generation = ClaimState.next(after: ClaimState.generation(claimState.load(ordering: .relaxed)))
+            claimState.store(ClaimState.first(generation: generation, chunks: chunks), ordering: .sequentiallyConsistent)
             if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
                 wakeUp.lock()
                 wakeUp.broadcast()
@@ -76,8 +81,8 @@ final class WorkerPool: @unchecked Sendable {
     private func runClaimedChunks(generation: Int) {
         while true {
             let state = claimState.load(ordering: .acquiring)
-            let index = state & 0xFFFF_FFFF
-            guard state >> 32 == generation, index < chunkCount.load(ordering: .relaxed) else { return }
+            let index = ClaimState.index(state)
+            guard ClaimState.generation(state) == generation, index < ClaimState.chunks(state) else { return }
             guard claimState.compareExchange(expected: state, desired: state + 1, ordering: .acquiringAndReleasing).exchanged else {
                 continue
             }
@@ -98,20 +103,33 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     private func workerLoop() {
-        var seen = claimState.load(ordering: .acquiring) >> 32
+        var seen = ClaimState.generation(claimState.load(ordering: .acquiring))
         while true {
             var spins = 0
-            while claimState.load(ordering: .acquiring) >> 32 == seen {
+            while ClaimState.generation(claimState.load(ordering: .acquiring)) == seen {
                 spins += 1
                 guard spins > Self.spinLimit else { continue }
                 wakeUp.lock()
                 sleepers.add(1, ordering: .sequentiallyConsistent)
-                while claimState.load(ordering: .sequentiallyConsistent) >> 32 == seen { wakeUp.wait() }
+                while ClaimState.generation(claimState.load(ordering: .sequentiallyConsistent)) == seen { wakeUp.wait() }
                 sleepers.subtract(1, ordering: .sequentiallyConsistent)
                 wakeUp.unlock()
             }
-            seen = claimState.load(ordering: .acquiring) >> 32
+            seen = ClaimState.generation(claimState.load(ordering: .acquiring))
             runClaimedChunks(generation: seen)
         }
+    }
+
+    /// The most chunks a section may have (16 bits of the claim word).
+    static let maximumChunks = 0xFFFF
+
+    /// The fields of the claim word. The generation wraps from 2^31 - 1 to 0;
+    /// a worker would have to sleep through 2^31 sections to confuse two.
+    private enum ClaimState {
+        static func next(after generation: Int) -> Int { (generation + 1) & 0x7FFF_FFFF }
+        static func first(generation: Int, chunks: Int) -> Int { (generation << 32) | (chunks << 16) }
+        static func generation(_ state: Int) -> Int { state >> 32 }
+        static func chunks(_ state: Int) -> Int { (state >> 16) & 0xFFFF }
+        static func index(_ state: Int) -> Int { state & 0xFFFF }
     }
 }

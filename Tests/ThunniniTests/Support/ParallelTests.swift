@@ -44,6 +44,30 @@ import Testing
         }
     }
 
+    /// Catches a claim that pairs one section's (generation, index) with the
+    /// next section's chunk count: after a 2-chunk section, a late worker
+    /// saw index 2 as claimable once the next 3-chunk section had published
+    /// its count but not yet its generation, and ran that section's chunk 2
+    /// a second time (CI crashed in `withoutActuallyEscaping` when the extra
+    /// chunk outlived its section). Every section here grows from 2 to 3
+    /// chunks, the pattern that exposed it; the old pool crashed or failed
+    /// this test in each of three runs, each within a second.
+    @Test("sections alternating 2 and 3 chunks: every index once")
+    func alternatingChunkCounts() {
+        var failures = 0
+        for section in 0..<400_000 {
+            let threads = 2 + section % 2
+            Parallel.$threadCountOverride.withValue(threads) {
+                let visits = Visits(threads)
+                Parallel.forEachChunk(of: threads) { chunk in
+                    for i in chunk { visits.visit(i) }
+                }
+                if visits.all != Array(repeating: 1, count: threads) { failures += 1 }
+            }
+        }
+        #expect(failures == 0)
+    }
+
     /// A section started from inside a chunk (nested) runs inline instead of
     /// waiting for the busy pool, which would deadlock.
     @Test("nested sections complete and visit every index once")
