@@ -103,6 +103,7 @@ public struct TransformerTorso: Torso {
         var mlpInput: Tensor                    // LN_{3n+1}(x + a)
         var widened: Tensor                     // Dense_{2n} output, before GELU
         var activated: Tensor                   // GELU output
+        var geluTanh: Tensor?                   // GELU's tanh(u), so the backward pass need not recompute it
         var beforeFinalNorm: Tensor             // x + a + mlp
         var finalNorm: LayerNorm.Cache
     }
@@ -116,6 +117,16 @@ public struct TransformerTorso: Torso {
     }
 
     public func forward(_ x: Tensor, parameters p: ParameterTree, returnStates: Bool) throws -> TorsoForward {
+        try forward(x, parameters: p, returnStates: returnStates, forBackward: true)
+    }
+
+    /// The forward pass without what only the backward pass reads (GELU's
+    /// tanh); the same outputs, bit for bit.
+    public func forwardWithoutCache(_ x: Tensor, parameters p: ParameterTree, returnStates: Bool) throws -> TorsoForward {
+        try forward(x, parameters: p, returnStates: returnStates, forBackward: false)
+    }
+
+    func forward(_ x: Tensor, parameters p: ParameterTree, returnStates: Bool, forBackward: Bool) throws -> TorsoForward {
         var states: [String: Tensor]? = returnStates ? [:] : nil
         var caches: [LayerCache] = []
         var h = PositionalEncoding.forward(x)
@@ -128,12 +139,12 @@ public struct TransformerTorso: Torso {
             let (mlpInput, mlpNorm) = LayerNorm.forward(afterAttention, scale: ln1.scale, bias: ln1.bias)
             let d0 = dense(2 * layer, p), d1 = dense(2 * layer + 1, p)
             let widened = Dense.forward(mlpInput, kernel: d0.kernel, bias: d0.bias)
-            let activated = GELU.forward(widened)
+            let (activated, geluTanh) = forBackward ? GELU.forwardKeepingTanh(widened) : (GELU.forward(widened), nil)
             let beforeFinalNorm = afterAttention + Dense.forward(activated, kernel: d1.kernel, bias: d1.bias)
             let (out, finalNorm) = LayerNorm.forward(beforeFinalNorm, scale: ln2.scale, bias: ln2.bias)
             caches.append(LayerCache(input: h, attentionNorm: attentionNorm, attentionInput: attentionInput,
                                      attention: attention, afterAttention: afterAttention, mlpNorm: mlpNorm,
-                                     mlpInput: mlpInput, widened: widened, activated: activated,
+                                     mlpInput: mlpInput, widened: widened, activated: activated, geluTanh: geluTanh,
                                      beforeFinalNorm: beforeFinalNorm, finalNorm: finalNorm))
             states?["layer\(layer)_attention_out"] = a
             h = out
@@ -172,7 +183,7 @@ public struct TransformerTorso: Torso {
             let gFinal = LayerNorm.backward(dh, x: c.beforeFinalNorm, scale: ln2.scale, cache: c.finalNorm, hasBias: true)
             let dBeforeFinal = gFinal.input
             let gDense1 = denseBackward(dBeforeFinal, x: c.activated, kernel: d1.kernel)
-            let dWidened = GELU.backward(gDense1.input, x: c.widened)
+            let dWidened = GELU.backward(gDense1.input, x: c.widened, tanhOfU: c.geluTanh)
             let gDense0 = denseBackward(dWidened, x: c.mlpInput, kernel: d0.kernel)
             let gMlpNorm = LayerNorm.backward(gDense0.input, x: c.afterAttention, scale: ln1.scale, cache: c.mlpNorm, hasBias: true)
             let dAfterAttention = dBeforeFinal + gMlpNorm.input

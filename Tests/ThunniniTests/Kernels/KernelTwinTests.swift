@@ -160,6 +160,16 @@ struct KernelTwinTests {
         Parallel.$threadCountOverride.withValue(3) {
             #expect(Self.sameBits(GELU.forwardFast(x), GELU.forwardReference(x)))
             #expect(Self.sameBits(GELU.backwardFast(dy, x: x), GELU.backwardReference(dy, x: x)))
+            // The training path: tanh(u) kept by the forward pass and read by
+            // the backward pass. Catches a kept tanh that is not the one the
+            // reference recomputes (another u, a tail lane not stored).
+            let (output, tanhOfU) = GELU.forwardKeepingTanh(x)
+            #expect(Self.sameBits(output, GELU.forwardReference(x)))
+            if let tanhOfU {
+                #expect(Self.sameBits(GELU.backward(dy, x: x, tanhOfU: tanhOfU), GELU.backwardReference(dy, x: x)))
+            } else {
+                Issue.record("forwardKeepingTanh kept no tanh with the fast kernels")
+            }
         }
     }
 
