@@ -55,13 +55,15 @@ public enum GELU {
     public static func forwardKeepingTanh(_ x: Tensor) -> (output: Tensor, tanhOfU: Tensor?) {
         if KernelMode.useReferenceKernels { return (forwardReference(x), nil) }
         let outputs = Tensor.writingEveryElement(shapes: [x.shape, x.shape]) { pointers in
-            let (yP, tP) = (pointers[0], pointers[1])
+            let (yP, tP) = (SharedPointer(pointers[0]), SharedPointer(pointers[1]))
             x.withPointer { xP in
-                forEachVector(count: x.count) { load, store in
-                    let v = load(xP)
-                    let t = Elementary.tanh(sqrtTwoOverPi * (v + cubicCoefficient * v * v * v))
-                    store(0.5 * v * (1 + t), yP)
-                    store(t, tP)
+                Parallel.forEachChunk(of: VectorSlot.groups(x.count), minimumPerChunk: 1024) { groups in
+                    VectorSlot.forEach(groups, count: x.count) { slot in
+                        let v = slot.load(xP)
+                        let t = Elementary.tanh(sqrtTwoOverPi * (v + cubicCoefficient * v * v * v))
+                        slot.store(0.5 * v * (1 + t), yP.base)
+                        slot.store(t, tP.base)
+                    }
                 }
             }
         }
@@ -75,21 +77,27 @@ public enum GELU {
         guard let tanhOfU, !KernelMode.useReferenceKernels else { return backward(dy, x: x) }
         precondition(dy.shape == x.shape && tanhOfU.shape == x.shape,
                      "GELU upstream gradient \(dy.shape) and tanh \(tanhOfU.shape) != input \(x.shape)")
-        return Tensor(shape: x.shape) { dxP in x.withPointer { xP in dy.withPointer { dyP in tanhOfU.withPointer { tP in
-            forEachVector(count: x.count) { load, store in
-                store(load(dyP) * derivative(x: load(xP), tanhOfU: load(tP)), dxP)
+        return Tensor(shape: x.shape) { dxPointer in x.withPointer { xP in dy.withPointer { dyP in tanhOfU.withPointer { tP in
+            let dxP = SharedPointer(dxPointer)
+            Parallel.forEachChunk(of: VectorSlot.groups(x.count), minimumPerChunk: 1024) { groups in
+                VectorSlot.forEach(groups, count: x.count) { slot in
+                    slot.store(slot.load(dyP) * derivative(x: slot.load(xP), tanhOfU: slot.load(tP)), dxP.base)
+                }
             }
         }}}}
     }
 
     /// Fast twin of `forwardReference`: the same expression on sixteen
-    /// elements at a time (`forEachVector`), so the same bits.
+    /// elements at a time (`VectorSlot`), so the same bits.
     public static func forwardFast(_ x: Tensor) -> Tensor {
-        Tensor(shape: x.shape) { yP in x.withPointer { xP in
-            forEachVector(count: x.count) { load, store in
-                let v = load(xP)
-                let u = sqrtTwoOverPi * (v + cubicCoefficient * v * v * v)
-                store(0.5 * v * (1 + Elementary.tanh(u)), yP)
+        Tensor(shape: x.shape) { yPointer in x.withPointer { xP in
+            let yP = SharedPointer(yPointer)
+            Parallel.forEachChunk(of: VectorSlot.groups(x.count), minimumPerChunk: 1024) { groups in
+                VectorSlot.forEach(groups, count: x.count) { slot in
+                    let v = slot.load(xP)
+                    let u = sqrtTwoOverPi * (v + cubicCoefficient * v * v * v)
+                    slot.store(0.5 * v * (1 + Elementary.tanh(u)), yP.base)
+                }
             }
         }}
     }
@@ -97,11 +105,14 @@ public enum GELU {
     /// Fast twin of `backwardReference` (the same expression, sixteen at a time).
     public static func backwardFast(_ dy: Tensor, x: Tensor) -> Tensor {
         precondition(dy.shape == x.shape, "GELU upstream gradient \(dy.shape) != input \(x.shape)")
-        return Tensor(shape: x.shape) { dxP in x.withPointer { xP in dy.withPointer { dyP in
-            forEachVector(count: x.count) { load, store in
-                let v = load(xP)
-                let t = Elementary.tanh(sqrtTwoOverPi * (v + cubicCoefficient * v * v * v))
-                store(load(dyP) * derivative(x: v, tanhOfU: t), dxP)
+        return Tensor(shape: x.shape) { dxPointer in x.withPointer { xP in dy.withPointer { dyP in
+            let dxP = SharedPointer(dxPointer)
+            Parallel.forEachChunk(of: VectorSlot.groups(x.count), minimumPerChunk: 1024) { groups in
+                VectorSlot.forEach(groups, count: x.count) { slot in
+                    let v = slot.load(xP)
+                    let t = Elementary.tanh(sqrtTwoOverPi * (v + cubicCoefficient * v * v * v))
+                    slot.store(slot.load(dyP) * derivative(x: v, tanhOfU: t), dxP.base)
+                }
             }
         }}}
     }
@@ -113,38 +124,49 @@ public enum GELU {
         return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * duDx
     }
 
-    /// Runs `compute` on every group of sixteen elements: it reads its inputs
-    /// with `load(buffer)` and writes its outputs with `store(value, buffer)`,
-    /// as sixteen-lane vectors (the width of `Elementary`): whole vectors,
-    /// then the last fewer than sixteen elements zero-padded (only their
-    /// lanes are stored). Lanes are independent, so every element gets the
-    /// bits of the per-element expression. Chunks of vectors run on separate
-    /// threads.
-    @inline(__always)
-    static func forEachVector(count: Int, _ compute: (_ load: (UnsafePointer<Double>) -> Elementary.Vector,
-                                                      _ store: (Elementary.Vector, UnsafeMutablePointer<Double>) -> Void) -> Void) {
-        Parallel.forEachChunk(of: (count + 15) / 16, minimumPerChunk: 1024) { groups in
-            // Whole vectors with plain loads and stores; the compiler keeps
-            // the padded tail's per-lane copies out of this loop.
+    /// Sixteen consecutive elements of the element-wise kernels' buffers
+    /// (the width of `Elementary`), or the last fewer than sixteen, which
+    /// load zero-padded and store only their own lanes. Lanes are
+    /// independent, so every element gets the bits of the per-element
+    /// expression either way.
+    struct VectorSlot {
+        /// The first element.
+        let index: Int
+        /// Elements in the slot: 16, or fewer for the last one.
+        let lanes: Int
+
+        /// Groups of sixteen (the last one possibly partial) in `count` elements.
+        static func groups(_ count: Int) -> Int { (count + 15) / 16 }
+
+        @inline(__always) func load(_ buffer: UnsafePointer<Double>) -> Elementary.Vector {
+            if lanes == 16 { return UnsafeRawPointer(buffer + index).loadUnaligned(as: Elementary.Vector.self) }
+            var padded = Elementary.Vector()
+            for lane in 0..<lanes { padded[lane] = buffer[index + lane] }
+            return padded
+        }
+
+        @inline(__always) func store(_ value: Elementary.Vector, _ buffer: UnsafeMutablePointer<Double>) {
+            if lanes == 16 {
+                UnsafeMutableRawPointer(buffer + index).storeBytes(of: value, as: Elementary.Vector.self)
+                return
+            }
+            for lane in 0..<lanes { buffer[index + lane] = value[lane] }
+        }
+
+        /// Runs `body` on the slots of groups `groups` of `count` elements:
+        /// the whole ones in a loop of plain vector loads and stores (the
+        /// compiler specialises `body` for `lanes == 16` there), then the
+        /// partial one if it is among them. Called inside each parallel
+        /// chunk, so `body` is inlined into the chunk's loop.
+        @inline(__always)
+        static func forEach(_ groups: Range<Int>, count: Int, _ body: (VectorSlot) -> Void) {
             let whole = min(groups.upperBound, count / 16)
             var group = groups.lowerBound
             while group < whole {
-                let index = group * 16
-                compute({ buffer in UnsafeRawPointer(buffer + index).loadUnaligned(as: Elementary.Vector.self) },
-                        { value, buffer in UnsafeMutableRawPointer(buffer + index).storeBytes(of: value, as: Elementary.Vector.self) })
+                body(VectorSlot(index: group * 16, lanes: 16))
                 group += 1
             }
-            if group < groups.upperBound {
-                let index = group * 16
-                let lanes = count - index
-                compute({ buffer in
-                    var padded = Elementary.Vector()
-                    for lane in 0..<lanes { padded[lane] = buffer[index + lane] }
-                    return padded
-                }, { value, buffer in
-                    for lane in 0..<lanes { buffer[index + lane] = value[lane] }
-                })
-            }
+            if group < groups.upperBound { body(VectorSlot(index: group * 16, lanes: count - group * 16)) }
         }
     }
 }

@@ -49,29 +49,44 @@ extension MultiHeadAttention {
             Parallel.forEachChunk(of: batch) { chunk in
                 let (probabilities, merged) = (pShared.base, mShared.base)
                 let keysTransposed = UnsafeMutablePointer<Double>.allocate(capacity: max(1, headWidth * length))
-                defer { keysTransposed.deallocate() }
+                // One head's shifted scores `score - largest`, row t's t + 1
+                // of them after the rows before it: the causal triangle packed,
+                // so that one exp call covers it in whole sixteen-lane vectors
+                // (row by row, every row's last vector was part padding).
+                let triangle = UnsafeMutablePointer<Double>.allocate(capacity: max(1, length * (length + 1) / 2))
+                defer { keysTransposed.deallocate(); triangle.deallocate() }
                 for b in chunk {
                     for h in 0..<headCount {
                         let headOffset = h * headWidth
                         transposeHead(kP, b: b, headOffset: headOffset, length: length, width: width,
                                       headWidth: headWidth, into: keysTransposed)
+                        let headScores = probabilities + (b * headCount + h) * length * length
+                        var rowStart = 0
                         for t in 0..<length {
                             let qRow = (b * length + t) * width + headOffset
-                            let scores = probabilities + ((b * headCount + h) * length + t) * length
+                            let scores = headScores + t * length
                             dotProducts(query: qP + qRow, keysTransposed: keysTransposed, length: length,
                                         headWidth: headWidth, count: t + 1, scale: inverseSqrtHeadWidth, into: scores)
                             var largest = -Double.infinity
                             for s in 0...t { largest = Swift.max(largest, scores[s]) }
-                            // Softmax over s in place: exp(score - largest), the total in s order.
-                            for s in 0...t { scores[s] = scores[s] - largest }
-                            Elementary.exp(scores, into: scores, count: t + 1)
+                            for s in 0...t { triangle[rowStart + s] = scores[s] - largest }
+                            rowStart += t + 1
+                        }
+                        // Softmax over s: exp(score - largest) (lanes are
+                        // independent), the total in s order, the division.
+                        Elementary.exp(triangle, into: triangle, count: rowStart)
+                        rowStart = 0
+                        for t in 0..<length {
+                            let qRow = (b * length + t) * width + headOffset
+                            let (scores, exps) = (headScores + t * length, triangle + rowStart)
                             var total = 0.0
-                            for s in 0...t { total += scores[s] }
-                            for s in 0...t { scores[s] /= total }
+                            for s in 0...t { total += exps[s] }
+                            for s in 0...t { scores[s] = exps[s] / total }
                             (scores + t + 1).update(repeating: 0, count: length - t - 1)  // the causal mask
                             (merged + qRow).update(repeating: 0, count: headWidth)
                             accumulateWeightedRows(scores, weightStride: 1, count: t + 1, rows: vP + b * length * width + headOffset,
                                                    rowStride: width, into: merged + qRow, headWidth: headWidth)
+                            rowStart += t + 1
                         }
                     }
                 }
