@@ -51,10 +51,12 @@ public enum MatrixProduct {
     ///
     /// The k range is cut into blocks of `innerBlock`, processed in k order
     /// (C holds each running sum between blocks, exactly as the scalar `acc`).
-    /// Within a block, 8 columns of B are copied into a contiguous panel when
-    /// that pays, and blocks of 6 (then 4, then 1) rows x 8 columns are kept
-    /// in SIMD registers across the block's k loop; ragged edges use smaller
-    /// blocks (2 rows, 1 row; 4 or 2 columns) with the same per-element operations.
+    /// Within a block, the 8-column panels of B go in groups (`panelGroup`);
+    /// a group's panels are copied into contiguous memory when that pays, and
+    /// for each block of 6 (then 4, 2, 1) rows the group's panels are swept
+    /// left to right, each 6 x 8 block kept in SIMD registers across the k
+    /// loop. Ragged edges use smaller blocks (2 rows, 1 row; 4 or 2 columns)
+    /// with the same per-element operations.
     ///
     /// With `startingFromZero`, C's previous contents are not read (it may be
     /// uninitialized) and each sum starts at +0.0, exactly as if C held
@@ -78,10 +80,13 @@ public enum MatrixProduct {
         }
         let start = Start(zero: startingFromZero, row: startingFromRow)
         // Packing copies values (no arithmetic); it pays when several row
-        // blocks reuse a panel whose rows are far apart in memory. One panel
-        // buffer serves every k block of the call.
+        // blocks reuse a panel whose rows are far apart in memory. One
+        // buffer for a group of panels serves every k block of the call.
         let pack = rows > 4 && bRowStride > 8 && min(inner, innerBlock) >= 32 && columns >= 8
-        let panel: UnsafeMutablePointer<Double>? = pack ? .allocate(capacity: innerBlock * 8) : nil
+        // A group holds depth x 8 x panelGroup(depth) <= min(2048, depth x
+        // panels) x 8 values for every block's depth (at most the first's).
+        let panel: UnsafeMutablePointer<Double>? =
+            pack ? .allocate(capacity: 8 * min(2048, min(inner, innerBlock) * (columns / 8))) : nil
         defer { panel?.deallocate() }
         var k0 = 0
         while k0 < inner {
@@ -97,40 +102,75 @@ public enum MatrixProduct {
     /// Depth of a k block: a packed 8-column panel of it (16 KB) stays in L1.
     static let innerBlock = 256
 
+    /// 8-column panels per group: as many as fit in 128 KB at this depth
+    /// (a quarter of the machine's L2), at least one, at most all.
+    static func panelGroup(depth: Int, columns: Int) -> Int {
+        max(1, min(columns / 8, 2048 / max(1, depth)))
+    }
+
     @inline(__always)
     static func accumulateBlock(rows: Int, inner: Int, columns: Int, a: Operand,
                                 b: UnsafePointer<Double>, bRowStride: Int,
                                 c: UnsafeMutablePointer<Double>, cRowStride: Int, panel: UnsafeMutablePointer<Double>?,
                                 start: Start) {
-        var column = 0
-        while column + 8 <= columns {
-            var panelBase = b + column
+        // Groups of panels, each swept by every row block in turn: a row
+        // block writes its rows of C over the whole group left to right
+        // (consecutive addresses, which the hardware prefetches, where C is
+        // memory not yet in cache, like the LSTM's time-major cache), while
+        // the group's panels stay in L2 for the next row block.
+        let panels = columns / 8
+        let group = panelGroup(depth: inner, columns: columns)
+        var firstPanel = 0
+        while firstPanel < panels {
+            let lastPanel = min(panels, firstPanel + group)
+            var panelBase = b + firstPanel * 8
             var panelStride = bRowStride
+            var panelDistance = 8    // from one panel of the group to the next
             if let panel {
-                for k in 0..<inner { storeVector(loadVector(b + k * bRowStride + column) as SIMD8<Double>, panel + k * 8) }
+                for index in 0..<(lastPanel - firstPanel) {
+                    let column = (firstPanel + index) * 8
+                    for k in 0..<inner {
+                        storeVector(loadVector(b + k * bRowStride + column) as SIMD8<Double>, panel + (index * inner + k) * 8)
+                    }
+                }
                 panelBase = UnsafePointer(panel)
                 panelStride = 8
+                panelDistance = inner * 8
+            }
+            @inline(__always) func sweep(_ body: (_ panelB: UnsafePointer<Double>, _ column: Int) -> Void) {
+                for index in 0..<(lastPanel - firstPanel) {
+                    body(panelBase + index * panelDistance, (firstPanel + index) * 8)
+                }
             }
             var r = 0
             while r + 6 <= rows {
-                block6x8(r, inner, a, panelBase, panelStride, c + column, cRowStride, start.shifted(column))
+                sweep { panelB, column in
+                    block6x8(r, inner, a, panelB, panelStride, c + column, cRowStride, start.shifted(column))
+                }
                 r += 6
             }
             if r + 4 <= rows {
-                block4Rows(SIMD8<Double>.self, r, inner, a, panelBase, panelStride, c + column, cRowStride, start.shifted(column))
+                sweep { panelB, column in
+                    block4Rows(SIMD8<Double>.self, r, inner, a, panelB, panelStride, c + column, cRowStride, start.shifted(column))
+                }
                 r += 4
             }
             // One to three rows left: two at a time (two chains per column
             // vector instead of one), then the last one.
             if r + 2 <= rows {
-                block2Rows(SIMD8<Double>.self, r, inner, a, panelBase, panelStride, c + column, cRowStride, start.shifted(column))
+                sweep { panelB, column in
+                    block2Rows(SIMD8<Double>.self, r, inner, a, panelB, panelStride, c + column, cRowStride, start.shifted(column))
+                }
                 r += 2
             }
             if r < rows {
-                block1Row(SIMD8<Double>.self, r, inner, a, panelBase, panelStride, c + column, cRowStride, start.shifted(column))
+                sweep { panelB, column in
+                    block1Row(SIMD8<Double>.self, r, inner, a, panelB, panelStride, c + column, cRowStride, start.shifted(column))
+                }
             }
-            column += 8
+            firstPanel = lastPanel
         }
+        var column = panels * 8
         // The last columns: a group of four (a rank-4 LoRA factor), then of
         // two (a two-token unembedding, and its weight gradient over every
         // row), four rows at a time, then one by one.

@@ -23,7 +23,11 @@ struct KernelTwinTests {
                       // (a two-token unembedding's shapes among them).
                       (8, 33, 2), (14, 9, 10), (11, 70, 26), (32, 300, 2), (15, 5, 3), (5, 12, 7),
                       // Four columns (a rank-4 LoRA factor) with 4-row blocks and a remainder.
-                      (19, 16, 4), (9, 4, 14)])
+                      (19, 16, 4), (9, 4, 14),
+                      // Several groups of panels (`panelGroup`: 25 panels at
+                      // depth 80, 8 at depth 250 or 256), and k blocks whose
+                      // depths give different group sizes (256 then 40).
+                      (13, 296, 99), (7, 250, 130), (9, 1000, 70)])
     func matrixProduct(rows: Int, inner: Int, columns: Int) {
         var generator = LayerTestGenerator(seed: UInt64(rows * 1_000_003 + inner * 1009 + columns))
         for transposedA in [false, true] {
