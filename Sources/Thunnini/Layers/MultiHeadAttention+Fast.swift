@@ -84,10 +84,12 @@ extension MultiHeadAttention {
                             for s in 0...t { scores[s] = exps[s] / total }
                             (scores + t + 1).update(repeating: 0, count: length - t - 1)  // the causal mask
                             (merged + qRow).update(repeating: 0, count: headWidth)
-                            accumulateWeightedRows(scores, weightStride: 1, count: t + 1, rows: vP + b * length * width + headOffset,
-                                                   rowStride: width, into: merged + qRow, headWidth: headWidth)
                             rowStart += t + 1
                         }
+                        // merged_t += sum over s <= t of P[t, s] v_s, s ascending.
+                        accumulateTriangle(.lower, headScores, length: length, rows: vP + b * length * width + headOffset,
+                                                rowStride: width, into: merged + b * length * width + headOffset,
+                                                targetStride: width, headWidth: headWidth)
                     }
                 }
             }
@@ -125,21 +127,20 @@ extension MultiHeadAttention {
                                         headWidth: headWidth, count: t + 1, scale: nil, into: dScores)
                             var weighted = 0.0
                             for s in 0...t { weighted += weights[s] * dScores[s] }
-                            // dS[t, s], then dq_t += sum_s dS[t, s] k_s.
+                            // dS[t, s] (dq below, from every row of dS).
                             let dS = scoreGradients + t * length
                             for s in 0...t { dS[s] = weights[s] * (dScores[s] - weighted) * inverseSqrtHeadWidth }
-                            accumulateWeightedRows(dS, weightStride: 1, count: t + 1, rows: kP + b * length * width + headOffset,
-                                                   rowStride: width, into: dq + qRow, headWidth: headWidth)
                         }
-                        // dv_s += sum over t >= s of P[t, s] dO_t, and dk_s += dS[t, s] q_t,
-                        // t ascending as in the scalar loop.
-                        for s in 0..<length {
-                            let sRow = (b * length + s) * width + headOffset
-                            accumulateWeightedRows(weightsOfHead + s * length + s, weightStride: length, count: length - s,
-                                                   rows: doP + sRow, rowStride: width, into: dv + sRow, headWidth: headWidth)
-                            accumulateWeightedRows(scoreGradients + s * length + s, weightStride: length, count: length - s,
-                                                   rows: qP + sRow, rowStride: width, into: dk + sRow, headWidth: headWidth)
-                        }
+                        // dq_t += sum over s <= t of dS[t, s] k_s (s ascending), dv_s +=
+                        // sum over t >= s of P[t, s] dO_t and dk_s += dS[t, s] q_t (t
+                        // ascending), as in the scalar loop.
+                        let rowsOf = { (x: UnsafePointer<Double>) in x + b * length * width + headOffset }
+                        accumulateTriangle(.lower, scoreGradients, length: length, rows: rowsOf(kP), rowStride: width,
+                                                into: dq + b * length * width + headOffset, targetStride: width, headWidth: headWidth)
+                        accumulateTriangle(.upper, weightsOfHead, length: length, rows: rowsOf(doP), rowStride: width,
+                                                into: dv + b * length * width + headOffset, targetStride: width, headWidth: headWidth)
+                        accumulateTriangle(.upper, scoreGradients, length: length, rows: rowsOf(qP), rowStride: width,
+                                                into: dk + b * length * width + headOffset, targetStride: width, headWidth: headWidth)
                     }
                 }
             }
@@ -204,5 +205,94 @@ extension MultiHeadAttention {
             target[d] = sum
             d += 1
         }
+    }
+
+    /// Which weighted sums `accumulateTriangle` adds: over the lower
+    /// triangle, target t gets `sum over s <= t` (ascending) of `W[t, s]
+    /// row_s` (merged heads from P and v; dq from dS and k); over the upper,
+    /// target s gets `sum over t >= s` (ascending) of `W[t, s] row_t` (dv from
+    /// P and dO; dk from dS and q). `W[t, s]` is `weights[t * length + s]`.
+    enum Triangle { case lower, upper }
+
+    /// Adds the `triangle`'s weighted sums into rows `i * targetStride` of
+    /// `targets` for every i < `length`, four targets at a time.
+    @inline(__always)
+    static func accumulateTriangle(_ triangle: Triangle, _ weights: UnsafePointer<Double>, length: Int,
+                                   rows: UnsafePointer<Double>, rowStride: Int,
+                                   into targets: UnsafeMutablePointer<Double>, targetStride: Int, headWidth: Int) {
+        // Target i's weights are W's row i (lower) or column i (upper).
+        let (chainStride, weightStride) = triangle == .lower ? (length, 1) : (1, length)
+        var i = 0
+        while i + 4 <= length {
+            let (lowers, uppers) = triangle == .lower ? (SIMD4(repeating: 0), SIMD4(i + 1, i + 2, i + 3, i + 4))
+                                                      : (SIMD4(i, i + 1, i + 2, i + 3), SIMD4(repeating: length))
+            accumulateWeightedRows4(weights + i * chainStride, chainStride: chainStride, weightStride: weightStride,
+                                    lowers: lowers, uppers: uppers, rows: rows, rowStride: rowStride,
+                                    into: targets + i * targetStride, targetStride: targetStride, headWidth: headWidth)
+            i += 4
+        }
+        while i < length {
+            let (first, count) = triangle == .lower ? (0, i + 1) : (i, length - i)
+            accumulateWeightedRows(weights + i * chainStride + first * weightStride, weightStride: weightStride, count: count,
+                                   rows: rows + first * rowStride, rowStride: rowStride, into: targets + i * targetStride,
+                                   headWidth: headWidth)
+            i += 1
+        }
+    }
+
+    /// Four weighted sums over shared rows at once, each exactly the one
+    /// `accumulateWeightedRows` computes: chain j (0 ..< 4) adds, for u in
+    /// `lowers[j] ..< uppers[j]` ascending, `weights[j * chainStride + u *
+    /// weightStride] * rows[u * rowStride + d]` into `targets[j * targetStride + d]`.
+    /// The u range every chain shares runs the four chains side by side (four
+    /// independent dependency chains instead of one, and one load of each
+    /// row); each chain's own u before and after it runs alone, in order.
+    @inline(__always)
+    static func accumulateWeightedRows4(_ weights: UnsafePointer<Double>, chainStride: Int, weightStride: Int,
+                                        lowers: SIMD4<Int>, uppers: SIMD4<Int>,
+                                        rows: UnsafePointer<Double>, rowStride: Int,
+                                        into targets: UnsafeMutablePointer<Double>, targetStride: Int, headWidth: Int) {
+        let commonLower = lowers.max(), commonUpper = uppers.min()
+        @inline(__always) func alone(_ j: Int, _ range: Range<Int>) {
+            guard !range.isEmpty else { return }
+            accumulateWeightedRows(weights + j * chainStride + range.lowerBound * weightStride, weightStride: weightStride,
+                                   count: range.count, rows: rows + range.lowerBound * rowStride, rowStride: rowStride,
+                                   into: targets + j * targetStride, headWidth: headWidth)
+        }
+        guard commonLower < commonUpper else {
+            for j in 0..<4 { alone(j, lowers[j]..<uppers[j]) }
+            return
+        }
+        for j in 0..<4 { alone(j, lowers[j]..<commonLower) }
+        let (w0, w1, w2, w3) = (weights, weights + chainStride, weights + 2 * chainStride, weights + 3 * chainStride)
+        let (t0, t1, t2, t3) = (targets, targets + targetStride, targets + 2 * targetStride, targets + 3 * targetStride)
+        var d = 0
+        while d + 4 <= headWidth {
+            @inline(__always) func load(_ p: UnsafePointer<Double>) -> SIMD4<Double> {
+                UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Double>.self)
+            }
+            var (sum0, sum1, sum2, sum3) = (load(t0 + d), load(t1 + d), load(t2 + d), load(t3 + d))
+            for u in commonLower..<commonUpper {
+                let row = load(rows + u * rowStride + d)
+                sum0 += SIMD4(repeating: w0[u * weightStride]) * row
+                sum1 += SIMD4(repeating: w1[u * weightStride]) * row
+                sum2 += SIMD4(repeating: w2[u * weightStride]) * row
+                sum3 += SIMD4(repeating: w3[u * weightStride]) * row
+            }
+            UnsafeMutableRawPointer(t0 + d).storeBytes(of: sum0, as: SIMD4<Double>.self)
+            UnsafeMutableRawPointer(t1 + d).storeBytes(of: sum1, as: SIMD4<Double>.self)
+            UnsafeMutableRawPointer(t2 + d).storeBytes(of: sum2, as: SIMD4<Double>.self)
+            UnsafeMutableRawPointer(t3 + d).storeBytes(of: sum3, as: SIMD4<Double>.self)
+            d += 4
+        }
+        for j in 0..<4 {
+            let (w, t) = (weights + j * chainStride, targets + j * targetStride)
+            for e in d..<headWidth {
+                var sum = t[e]
+                for u in commonLower..<commonUpper { sum += w[u * weightStride] * rows[u * rowStride + e] }
+                t[e] = sum
+            }
+        }
+        for j in 0..<4 { alone(j, commonUpper..<uppers[j]) }
     }
 }

@@ -253,7 +253,12 @@ struct NormAttentionTwinTests {
         }
     }
 
-    @Test("attention core forward and backward twins", arguments: [(1, 1, 1, 1), (3, 5, 4, 2), (5, 9, 6, 3), (2, 37, 16, 4), (2, 21, 30, 3)])
+    // Lengths 4, 7 and 50 as well: the weighted sums run four rows at a
+    // time, so lengths of every remainder mod 4 (and none) are covered, with
+    // head widths that are and are not multiples of four.
+    @Test("attention core forward and backward twins",
+          arguments: [(1, 1, 1, 1), (3, 5, 4, 2), (5, 9, 6, 3), (2, 37, 16, 4), (2, 21, 30, 3),
+                      (2, 4, 8, 2), (3, 7, 12, 2), (2, 50, 16, 4)])
     func attention(batch: Int, length: Int, width: Int, heads: Int) {
         var generator = LayerTestGenerator(seed: UInt64(batch * 100 + length * 10 + width))
         let (q, k, v) = (generator.tensor([batch, length, width]), generator.tensor([batch, length, width]), generator.tensor([batch, length, width]))
