@@ -57,13 +57,11 @@ public enum GELU {
         let outputs = Tensor.writingEveryElement(shapes: [x.shape, x.shape]) { pointers in
             let (yP, tP) = (SharedPointer(pointers[0]), SharedPointer(pointers[1]))
             x.withPointer { xP in
-                Parallel.forEachChunk(of: VectorSlot.groups(x.count), minimumPerChunk: 1024) { groups in
-                    VectorSlot.forEach(groups, count: x.count) { slot in
-                        let v = slot.load(xP)
-                        let t = Elementary.tanh(sqrtTwoOverPi * (v + cubicCoefficient * v * v * v))
-                        slot.store(0.5 * v * (1 + t), yP.base)
-                        slot.store(t, tP.base)
-                    }
+                forEachSlot(count: x.count) { slot in
+                    let v = slot.load(xP)
+                    let t = tanhOfU(v)
+                    slot.store(output(x: v, tanhOfU: t), yP.base)
+                    slot.store(t, tP.base)
                 }
             }
         }
@@ -79,25 +77,20 @@ public enum GELU {
                      "GELU upstream gradient \(dy.shape) and tanh \(tanhOfU.shape) != input \(x.shape)")
         return Tensor(shape: x.shape) { dxPointer in x.withPointer { xP in dy.withPointer { dyP in tanhOfU.withPointer { tP in
             let dxP = SharedPointer(dxPointer)
-            Parallel.forEachChunk(of: VectorSlot.groups(x.count), minimumPerChunk: 1024) { groups in
-                VectorSlot.forEach(groups, count: x.count) { slot in
-                    slot.store(slot.load(dyP) * derivative(x: slot.load(xP), tanhOfU: slot.load(tP)), dxP.base)
-                }
+            forEachSlot(count: x.count) { slot in
+                slot.store(slot.load(dyP) * derivative(x: slot.load(xP), tanhOfU: slot.load(tP)), dxP.base)
             }
         }}}}
     }
 
     /// Fast twin of `forwardReference`: the same expression on sixteen
-    /// elements at a time (`VectorSlot`), so the same bits.
+    /// elements at a time (`Elementary.Slot`), so the same bits.
     public static func forwardFast(_ x: Tensor) -> Tensor {
         Tensor(shape: x.shape) { yPointer in x.withPointer { xP in
             let yP = SharedPointer(yPointer)
-            Parallel.forEachChunk(of: VectorSlot.groups(x.count), minimumPerChunk: 1024) { groups in
-                VectorSlot.forEach(groups, count: x.count) { slot in
-                    let v = slot.load(xP)
-                    let u = sqrtTwoOverPi * (v + cubicCoefficient * v * v * v)
-                    slot.store(0.5 * v * (1 + Elementary.tanh(u)), yP.base)
-                }
+            forEachSlot(count: x.count) { slot in
+                let v = slot.load(xP)
+                slot.store(output(x: v, tanhOfU: tanhOfU(v)), yP.base)
             }
         }}
     }
@@ -107,14 +100,23 @@ public enum GELU {
         precondition(dy.shape == x.shape, "GELU upstream gradient \(dy.shape) != input \(x.shape)")
         return Tensor(shape: x.shape) { dxPointer in x.withPointer { xP in dy.withPointer { dyP in
             let dxP = SharedPointer(dxPointer)
-            Parallel.forEachChunk(of: VectorSlot.groups(x.count), minimumPerChunk: 1024) { groups in
-                VectorSlot.forEach(groups, count: x.count) { slot in
-                    let v = slot.load(xP)
-                    let t = Elementary.tanh(sqrtTwoOverPi * (v + cubicCoefficient * v * v * v))
-                    slot.store(slot.load(dyP) * derivative(x: v, tanhOfU: t), dxP.base)
-                }
+            forEachSlot(count: x.count) { slot in
+                let v = slot.load(xP)
+                slot.store(slot.load(dyP) * derivative(x: v, tanhOfU: tanhOfU(v)), dxP.base)
             }
         }}}
+    }
+
+    /// `tanh(u)`, `u = sqrt(2/pi) (x + 0.044715 x^3)`, in `forwardReference`'s order.
+    @inline(__always)
+    static func tanhOfU(_ v: Elementary.Vector) -> Elementary.Vector {
+        Elementary.tanh(sqrtTwoOverPi * (v + cubicCoefficient * v * v * v))
+    }
+
+    /// `0.5 x (1 + t)`, in `forwardReference`'s order.
+    @inline(__always)
+    static func output(x v: Elementary.Vector, tanhOfU t: Elementary.Vector) -> Elementary.Vector {
+        0.5 * v * (1 + t)
     }
 
     /// dGELU/dx from x and t = tanh(u), in `backwardReference`'s order.
@@ -124,49 +126,12 @@ public enum GELU {
         return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * duDx
     }
 
-    /// Sixteen consecutive elements of the element-wise kernels' buffers
-    /// (the width of `Elementary`), or the last fewer than sixteen, which
-    /// load zero-padded and store only their own lanes. Lanes are
-    /// independent, so every element gets the bits of the per-element
-    /// expression either way.
-    struct VectorSlot {
-        /// The first element.
-        let index: Int
-        /// Elements in the slot: 16, or fewer for the last one.
-        let lanes: Int
-
-        /// Groups of sixteen (the last one possibly partial) in `count` elements.
-        static func groups(_ count: Int) -> Int { (count + 15) / 16 }
-
-        @inline(__always) func load(_ buffer: UnsafePointer<Double>) -> Elementary.Vector {
-            if lanes == 16 { return UnsafeRawPointer(buffer + index).loadUnaligned(as: Elementary.Vector.self) }
-            var padded = Elementary.Vector()
-            for lane in 0..<lanes { padded[lane] = buffer[index + lane] }
-            return padded
-        }
-
-        @inline(__always) func store(_ value: Elementary.Vector, _ buffer: UnsafeMutablePointer<Double>) {
-            if lanes == 16 {
-                UnsafeMutableRawPointer(buffer + index).storeBytes(of: value, as: Elementary.Vector.self)
-                return
-            }
-            for lane in 0..<lanes { buffer[index + lane] = value[lane] }
-        }
-
-        /// Runs `body` on the slots of groups `groups` of `count` elements:
-        /// the whole ones in a loop of plain vector loads and stores (the
-        /// compiler specialises `body` for `lanes == 16` there), then the
-        /// partial one if it is among them. Called inside each parallel
-        /// chunk, so `body` is inlined into the chunk's loop.
-        @inline(__always)
-        static func forEach(_ groups: Range<Int>, count: Int, _ body: (VectorSlot) -> Void) {
-            let whole = min(groups.upperBound, count / 16)
-            var group = groups.lowerBound
-            while group < whole {
-                body(VectorSlot(index: group * 16, lanes: 16))
-                group += 1
-            }
-            if group < groups.upperBound { body(VectorSlot(index: group * 16, lanes: count - group * 16)) }
+    /// Runs `body` on every `Elementary.Slot` of `count` elements, in
+    /// parallel chunks of slots; `body` is inlined into each chunk's loop.
+    @inline(__always)
+    static func forEachSlot(count: Int, _ body: (Elementary.Slot) -> Void) {
+        Parallel.forEachChunk(of: Elementary.Slot.count(count), minimumPerChunk: 1024) { slots in
+            Elementary.Slot.forEach(slots, count: count, body)
         }
     }
 }

@@ -87,9 +87,9 @@ extension MultiHeadAttention {
                             rowStart += t + 1
                         }
                         // merged_t += sum over s <= t of P[t, s] v_s, s ascending.
-                        accumulateTriangle(.lower, headScores, length: length, rows: vP + b * length * width + headOffset,
-                                                rowStride: width, into: merged + b * length * width + headOffset,
-                                                targetStride: width, headWidth: headWidth)
+                        let head = b * length * width + headOffset    // row 0 of this head's columns
+                        accumulateTriangle(.lower, headScores, length: length, rows: vP + head, rowStride: width,
+                                           into: merged + head, targetStride: width, headWidth: headWidth)
                     }
                 }
             }
@@ -134,13 +134,13 @@ extension MultiHeadAttention {
                         // dq_t += sum over s <= t of dS[t, s] k_s (s ascending), dv_s +=
                         // sum over t >= s of P[t, s] dO_t and dk_s += dS[t, s] q_t (t
                         // ascending), as in the scalar loop.
-                        let rowsOf = { (x: UnsafePointer<Double>) in x + b * length * width + headOffset }
-                        accumulateTriangle(.lower, scoreGradients, length: length, rows: rowsOf(kP), rowStride: width,
-                                                into: dq + b * length * width + headOffset, targetStride: width, headWidth: headWidth)
-                        accumulateTriangle(.upper, weightsOfHead, length: length, rows: rowsOf(doP), rowStride: width,
-                                                into: dv + b * length * width + headOffset, targetStride: width, headWidth: headWidth)
-                        accumulateTriangle(.upper, scoreGradients, length: length, rows: rowsOf(qP), rowStride: width,
-                                                into: dk + b * length * width + headOffset, targetStride: width, headWidth: headWidth)
+                        let head = b * length * width + headOffset    // row 0 of this head's columns
+                        accumulateTriangle(.lower, scoreGradients, length: length, rows: kP + head, rowStride: width,
+                                           into: dq + head, targetStride: width, headWidth: headWidth)
+                        accumulateTriangle(.upper, weightsOfHead, length: length, rows: doP + head, rowStride: width,
+                                           into: dv + head, targetStride: width, headWidth: headWidth)
+                        accumulateTriangle(.upper, scoreGradients, length: length, rows: qP + head, rowStride: width,
+                                           into: dk + head, targetStride: width, headWidth: headWidth)
                     }
                 }
             }

@@ -19,8 +19,8 @@ import Synchronization
 /// count while that section was being published, claim a chunk that did not
 /// exist, and run the next section's body twice for one index (a crash in
 /// `withoutActuallyEscaping`, seen in CI and reproduced by ParallelTests).
-/// The caller returns when every chunk has finished. Chunks are independent outputs, so the results do not
-/// depend on which thread ran which chunk.
+/// The caller returns when every chunk has finished. Chunks are independent
+/// outputs, so the results do not depend on which thread ran which chunk.
 final class WorkerPool: @unchecked Sendable {
     /// The process's pool; it grows to the largest thread count asked for.
     static let shared = WorkerPool()

@@ -185,25 +185,58 @@ public enum Elementary {
 }
 
 extension Elementary {
-    /// `destination[i] = function(source[i])` for `i < count`, sixteen at a
-    /// time; the last fewer than sixteen in one vector padded with zeros
-    /// (lanes are independent, so the same bits either way). `source` and
-    /// `destination` may be the same buffer.
+    /// Sixteen consecutive elements of a buffer (the width of `Vector`), or
+    /// the last fewer than sixteen, which load zero-padded and store only
+    /// their own lanes. Lanes are independent, so every element gets the
+    /// bits of the per-element expression either way.
+    struct Slot {
+        /// The first element.
+        let index: Int
+        /// Elements in the slot: 16, or fewer for the last one.
+        let lanes: Int
+
+        /// Slots (the last one possibly partial) in `count` elements.
+        static func count(_ count: Int) -> Int { (count + 15) / 16 }
+
+        @inline(__always) func load(_ buffer: UnsafePointer<Double>) -> Vector {
+            if lanes == 16 { return UnsafeRawPointer(buffer + index).loadUnaligned(as: Vector.self) }
+            var padded = Vector()
+            for lane in 0..<lanes { padded[lane] = buffer[index + lane] }
+            return padded
+        }
+
+        @inline(__always) func store(_ value: Vector, _ buffer: UnsafeMutablePointer<Double>) {
+            if lanes == 16 {
+                UnsafeMutableRawPointer(buffer + index).storeBytes(of: value, as: Vector.self)
+                return
+            }
+            for lane in 0..<lanes { buffer[index + lane] = value[lane] }
+        }
+
+        /// Runs `body` on slots `slots` of `count` elements: the whole ones
+        /// in a loop of plain vector loads and stores (the compiler
+        /// specialises `body` for `lanes == 16` there), then the partial one
+        /// if it is among them. Element-wise kernels call it inside each
+        /// parallel chunk, so `body` is inlined into the chunk's loop.
+        @inline(__always)
+        static func forEach(_ slots: Range<Int>, count: Int, _ body: (Slot) -> Void) {
+            let whole = min(slots.upperBound, count / 16)
+            var slot = slots.lowerBound
+            while slot < whole {
+                body(Slot(index: slot * 16, lanes: 16))
+                slot += 1
+            }
+            if slot < slots.upperBound { body(Slot(index: slot * 16, lanes: count - slot * 16)) }
+        }
+    }
+
+    /// `destination[i] = function(source[i])` for `i < count`, a `Slot` at a
+    /// time. `source` and `destination` may be the same buffer.
     @inline(__always)
     static func apply(_ function: (Vector) -> Vector, _ source: UnsafePointer<Double>,
                       _ destination: UnsafeMutablePointer<Double>, count: Int) {
-        var index = 0
-        while index + 16 <= count {
-            let value = UnsafeRawPointer(source + index).loadUnaligned(as: Vector.self)
-            UnsafeMutableRawPointer(destination + index).storeBytes(of: function(value), as: Vector.self)
-            index += 16
-        }
-        let remaining = count - index
-        if remaining > 0 {
-            var lanes = Vector()
-            for lane in 0..<remaining { lanes[lane] = source[index + lane] }
-            let result = function(lanes)
-            for lane in 0..<remaining { destination[index + lane] = result[lane] }
+        Slot.forEach(0..<Slot.count(count), count: count) { slot in
+            slot.store(function(slot.load(source)), destination)
         }
     }
 

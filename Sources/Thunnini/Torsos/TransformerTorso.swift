@@ -126,6 +126,7 @@ public struct TransformerTorso: Torso {
         try forward(x, parameters: p, returnStates: returnStates, forBackward: false)
     }
 
+    /// The forward pass; `forBackward` keeps GELU's tanh in the layer caches.
     func forward(_ x: Tensor, parameters p: ParameterTree, returnStates: Bool, forBackward: Bool) throws -> TorsoForward {
         var states: [String: Tensor]? = returnStates ? [:] : nil
         var caches: [LayerCache] = []
