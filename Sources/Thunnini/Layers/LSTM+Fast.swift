@@ -40,22 +40,26 @@ extension LSTM {
     public static func forwardFast(_ x: Tensor, parameters p: Parameters) -> (hiddens: Tensor, cache: Cache) {
         let (batch, length, _) = checkShapes(x, p)
         let (width, H) = (1 + x.shape[2] + p.hiddenSize, p.hiddenSize)
-        // Every element of the five outputs is written below.
-        let outputs = Tensor.writingEveryElement(shapes: [[batch, length, H], [length * batch, width], [length * batch, H],
+        // Every element of the four outputs is written below.
+        let outputs = Tensor.writingEveryElement(shapes: [[batch, length, H], [length * batch, H],
                                                           [length * batch, H], [length * batch, 4 * H]]) { pointers in
-            let (hP, sP, cP, tcP, aP) = (SharedPointer(pointers[0]), SharedPointer(pointers[1]), SharedPointer(pointers[2]),
-                                         SharedPointer(pointers[3]), SharedPointer(pointers[4]))
+            let (hP, cP, tcP, aP) = (SharedPointer(pointers[0]), SharedPointer(pointers[1]),
+                                     SharedPointer(pointers[2]), SharedPointer(pointers[3]))
             runSteps(x, parameters: p, hiddens: hP.base) { chunk in
                 // The cache's time-major rows: step t of the chunk at row t B + chunk start.
                 func rows(_ base: SharedPointer, _ rowWidth: Int) -> StepRows {
                     StepRows(base: base.base + chunk.lowerBound * rowWidth, period: length, stride: batch * rowWidth)
                 }
-                return (inputs: rows(sP, width), gates: rows(aP, 4 * H), cells: rows(cP, H), tanhCells: rows(tcP, H), release: {})
+                // The operand rows [1, x_t, h_{t-1}] in one buffer the chunk
+                // reuses at every step (the backward pass reads x and h from
+                // the input and the output instead).
+                let operands = UnsafeMutablePointer<Double>.allocate(capacity: chunk.count * width)
+                return (inputs: StepRows(base: operands, period: 1, stride: 0), gates: rows(aP, 4 * H), cells: rows(cP, H),
+                        tanhCells: rows(tcP, H), release: { operands.deallocate() })
             }
         }
-        let (hiddens, stepInputs, cells, tanhCells, activated) = (outputs[0], outputs[1], outputs[2], outputs[3], outputs[4])
-        let cache = Cache(input: x, hiddens: hiddens, stepInputs: stepInputs, gates: activated,
-                          cellsByStep: cells, tanhCellsByStep: tanhCells)
+        let (hiddens, cells, tanhCells, activated) = (outputs[0], outputs[1], outputs[2], outputs[3])
+        let cache = Cache(input: x, hiddens: hiddens, gates: activated, cellsByStep: cells, tanhCellsByStep: tanhCells)
         return (hiddens, cache)
     }
 
@@ -246,15 +250,19 @@ extension LSTM {
         // (s B + b) for the block's s-th step from its end), and dW = [db; dW_i; dW_h].
         let carries = UnsafeMutablePointer<Double>.allocate(capacity: 2 * batch * H)
         let blockGradients = UnsafeMutablePointer<Double>.allocate(capacity: block * batch * fused)
-        defer { carries.deallocate(); blockGradients.deallocate() }
+        // The block's operand rows [1, x_t, h_{t-1}] (row (s B + b), as the
+        // gradients), gathered from x and h for the weight gradients' products.
+        let blockOperands = UnsafeMutablePointer<Double>.allocate(capacity: weightGradients ? block * batch * width : 0)
+        defer { carries.deallocate(); blockGradients.deallocate(); blockOperands.deallocate() }
         carries.initialize(repeating: 0, count: 2 * batch * H)
         var dW = Tensor.zeros(weightGradients ? [width, fused] : [0])
         // Every (b, t) row of dx is written by one product in the time loop.
         let dx = Tensor(shape: x.shape) { dxPointer in
-        recurrentT.withPointer { whtP in inputT.withPointer { wxtP in cache.stepInputs.withPointer { sP in
+        recurrentT.withPointer { whtP in inputT.withPointer { wxtP in x.withPointer { xP in cache.hiddens.withPointer { hP in
         dHiddens.withPointer { dhP in dCellsOrZero.withPointer { dcP in cache.tanhCellsByStep.withPointer { tcP in
         cache.cellsByStep.withPointer { cP in cache.gates.withPointer { gatesP in dW.withMutablePointer { dwPointer in
             let (dxP, dAShared, dwP) = (SharedPointer(dxPointer), SharedPointer(blockGradients), SharedPointer(dwPointer))
+            let operandsShared = SharedPointer(blockOperands)
             let (dhNext, dcNext) = (SharedPointer(carries), SharedPointer(carries + batch * H))
             // Blocks of steps, last block first: the block's pre-activation
             // gradients (rows split across threads), then their share of dW
@@ -304,6 +312,14 @@ extension LSTM {
                                 units(j, fourLanes: false)
                                 j += 1
                             }
+                            // The weight gradients' operand row [1, x_t, h_{t-1}]
+                            // (h only for t > 0), beside the row's gradients.
+                            if weightGradients {
+                                let operands = operandsShared.base + (firstRow + r) * width
+                                operands[0] = 1
+                                copy(xP + (b * length + t) * inputSize, to: operands + 1, count: inputSize)
+                                if t > 0 { copy(hP + row - H, to: operands + 1 + inputSize, count: H) }
+                            }
                         }
                         // dx_t = da [W_i<i>; ...; W_i<o>]^T and dh_next = da [W_h<i>; ...; W_h<o>]^T,
                         // each one sum from zero over the 4H pre-activations.
@@ -320,22 +336,24 @@ extension LSTM {
                 }
                 guard weightGradients else { continue }
                 // dW[w, c] += sum_b row_w(b, t) dA[(b, t), c] for t descending,
-                // b ascending (the scalar kernel's order), with the cached rows
-                // [1, x_t, h_{t-1}] as A^T: the bias is the product with ones
-                // (`1 * v == v` exactly). At t = 0 the h rows are left out, as
-                // they are last. Columns are split across threads (panels of
-                // eight); each element's sum stays, in order, in one thread.
+                // b ascending (the scalar kernel's order), with the block's
+                // operand rows [1, x_t, h_{t-1}] as A^T: the bias is the
+                // product with ones (`1 * v == v` exactly). At t = 0 the h
+                // rows are left out, as they are last. Columns are split
+                // across threads (panels of eight); each element's sum stays,
+                // in order, in one thread.
                 Parallel.forEachChunk(of: panels) { panelChunk in
                     let columns = (panelChunk.lowerBound * 8)..<min(fused, panelChunk.upperBound * 8)
                     for t in (blockStart..<blockEnd).reversed() {
+                        let firstRow = (blockEnd - 1 - t) * batch
                         MatrixProduct.accumulate(rows: t > 0 ? width : 1 + inputSize, inner: batch, columns: columns.count,
-                                                 a: .init(sP + t * batch * width, rowStride: 1, innerStride: width),
-                                                 b: dAShared.base + (blockEnd - 1 - t) * batch * fused + columns.lowerBound,
+                                                 a: .init(operandsShared.base + firstRow * width, rowStride: 1, innerStride: width),
+                                                 b: dAShared.base + firstRow * fused + columns.lowerBound,
                                                  bRowStride: fused, c: dwP.base + columns.lowerBound, cRowStride: fused)
                     }
                 }
             }
-        }}}}}}}}}}
+        }}}}}}}}}}}
 
         guard weightGradients else { return (dx, nil) }
         func rows(_ range: Range<Int>) -> Tensor {

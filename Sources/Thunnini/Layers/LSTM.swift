@@ -63,9 +63,6 @@ public enum LSTM {
         public var input: Tensor
         /// h after each step, `[B, L, H]` (the layer's output).
         public var hiddens: Tensor
-        /// `[L B, 1 + in + H]`: row `t B + b` is `[1, x_t, h_{t-1}]` of sequence
-        /// b (`h_{-1} = 0`), the operand of step t's products.
-        public var stepInputs: Tensor
         /// `[L B, 4H]`: row `t B + b` holds the activated gates i, f, g, o
         /// (H values each, in that order) of sequence b at step t.
         public var gates: Tensor
@@ -106,9 +103,7 @@ public enum LSTM {
                          "LSTM gate shapes do not match input \(inputSize), hidden \(hiddenSize)")
         }
         let gates = p.gates
-        let width = 1 + inputSize + hiddenSize
         var hiddens = Tensor.zeros([batch, length, hiddenSize])
-        var stepInputs = Tensor.zeros([length * batch, width])
         var activated = Tensor.zeros([length * batch, 4 * hiddenSize])
         var cells = Tensor.zeros([length * batch, hiddenSize])
         var tanhCells = Tensor.zeros([length * batch, hiddenSize])
@@ -121,12 +116,6 @@ public enum LSTM {
                 let previousRow = (b * length + t - 1) * hiddenSize   // valid only for t > 0
                 let step = t * batch + b                              // time-major row of (b, t)
                 let previousStep = step - batch                       // valid only for t > 0
-                // The step's operand row [1, x_t, h_{t-1}].
-                stepInputs.storage[step * width] = 1
-                for i in 0..<inputSize { stepInputs.storage[step * width + 1 + i] = x.storage[xRow + i] }
-                for k in 0..<hiddenSize {
-                    stepInputs.storage[step * width + 1 + inputSize + k] = t > 0 ? hiddens.storage[previousRow + k] : 0
-                }
                 // a_gate = x W_i + h_prev W_h + b_h (h_prev = 0 at t = 0).
                 for (gateIndex, gate) in gates.enumerated() {
                     let base = gateIndex * hiddenSize
@@ -165,8 +154,7 @@ public enum LSTM {
                 }
             }
         }
-        let cache = Cache(input: x, hiddens: hiddens, stepInputs: stepInputs, gates: activated,
-                          cellsByStep: cells, tanhCellsByStep: tanhCells)
+        let cache = Cache(input: x, hiddens: hiddens, gates: activated, cellsByStep: cells, tanhCellsByStep: tanhCells)
         return (hiddens, cache)
     }
 

@@ -105,10 +105,16 @@ public enum MatrixProduct {
     /// Depth of a k block: a packed 8-column panel of it (16 KB) stays in L1.
     static let innerBlock = 256
 
-    /// 8-column panels per group: as many as fit in 128 KB at this depth
-    /// (a quarter of the machine's L2), at least one, at most all.
+    /// 8-column panels per group: at most as many as fit in 128 KB at this
+    /// depth (a quarter of the machine's L2), at least one, and the panels
+    /// shared evenly among the fewest such groups (32 panels at a limit of
+    /// 25 go as 16 + 16, not 25 + 7: a small last group would not pay for
+    /// its copy of A's rows).
     static func panelGroup(depth: Int, columns: Int) -> Int {
-        max(1, min(columns / 8, 2048 / max(1, depth)))
+        let panels = max(1, columns / 8)
+        let limit = max(1, min(panels, 2048 / max(1, depth)))
+        let groups = (panels + limit - 1) / limit
+        return (panels + groups - 1) / groups
     }
 
     @inline(__always)
@@ -152,13 +158,34 @@ public enum MatrixProduct {
                     // the group's panels: one pointer with fixed offsets
                     // instead of six strided rows, five instructions fewer
                     // per k (the copy costs about as much as five panels
-                    // save, hence eight or more).
-                    for k in 0..<inner {
-                        for i in 0..<6 { sixRows[k * 6 + i] = a.at(r + i, k) }
+                    // save, hence eight or more), and A's values in as few
+                    // cache lines as they fit (a transposed A's k values
+                    // lie a row apart, where few L1 sets may hold them all).
+                    if a.rowStride == 1 {
+                        // A transposed: each k's six values are consecutive.
+                        var source = a.base + r
+                        for k in 0..<inner {
+                            storeVector(loadVector(source) as SIMD4<Double>, sixRows + (k &* 6))
+                            storeVector(loadVector(source + 4) as SIMD2<Double>, sixRows + (k &* 6 &+ 4))
+                            source += a.innerStride
+                        }
+                    } else {
+                        for k in 0..<inner {
+                            for i in 0..<6 { sixRows[k &* 6 &+ i] = a.at(r &+ i, k) }
+                        }
                     }
                     sweep { panelB, column in
-                        block6x8Packed(inner, sixRows, panelB, panelStride, c + r * cRowStride + column, cRowStride,
+                        block6x8Packed(inner, sixRows, 6, panelB, panelStride, c + r * cRowStride + column, cRowStride,
                                        start.shifted(column))
+                    }
+                } else if a.rowStride == 1 {
+                    // A transposed, in a small group: the block's six
+                    // values of each k are already consecutive, k after k
+                    // at the inner stride, so the packed loop reads them
+                    // in place.
+                    sweep { panelB, column in
+                        block6x8Packed(inner, a.base + r, a.innerStride, panelB, panelStride,
+                                       c + r * cRowStride + column, cRowStride, start.shifted(column))
                     }
                 } else {
                     sweep { panelB, column in
@@ -216,11 +243,12 @@ public enum MatrixProduct {
         }
     }
 
-    /// `block6x8` with its six rows of A packed k-major (`a[6 k + i]` is
-    /// row i's k-th value): the same operations on every output.
+    /// `block6x8` with its six rows of A k-major (`a[kStride k + i]` is row
+    /// i's k-th value: a packed copy, or a transposed operand in place): the
+    /// same operations on every output.
     @inline(__always)
-    static func block6x8Packed(_ inner: Int, _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ bRowStride: Int,
-                               _ c: UnsafeMutablePointer<Double>, _ cRowStride: Int, _ start: Start) {
+    static func block6x8Packed(_ inner: Int, _ a: UnsafePointer<Double>, _ kStride: Int, _ b: UnsafePointer<Double>,
+                               _ bRowStride: Int, _ c: UnsafeMutablePointer<Double>, _ cRowStride: Int, _ start: Start) {
         let c0 = c, c1 = c0 + cRowStride, c2 = c1 + cRowStride, c3 = c2 + cRowStride
         let c4 = c3 + cRowStride, c5 = c4 + cRowStride
         var (acc0, acc1, acc2): (SIMD8<Double>, SIMD8<Double>, SIMD8<Double>) = (start.value(c0), start.value(c1), start.value(c2))
@@ -235,7 +263,7 @@ public enum MatrixProduct {
             acc3 += SIMD8(repeating: aK[3]) * bv
             acc4 += SIMD8(repeating: aK[4]) * bv
             acc5 += SIMD8(repeating: aK[5]) * bv
-            aK += 6
+            aK += kStride
             bRow += bRowStride
         }
         storeVector(acc0, c0); storeVector(acc1, c1); storeVector(acc2, c2)
