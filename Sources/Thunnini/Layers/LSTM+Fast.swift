@@ -131,6 +131,8 @@ extension LSTM {
         let bias = fuse(p.gates.map(\.recurrentBias), rows: 1, hiddenSize: H)
         let hShared = SharedPointer(hiddens)
         x.withPointer { xP in stackedKernel.withPointer { wP in bias.withPointer { biasP in
+            // The kernel's panels, copied once for every step after the first.
+            let packedKernel = MatrixProduct.PackedB(wP, inner: inputSize + H, columns: fused, bRowStride: fused)
             Parallel.forEachChunk(of: batch, minimumPerChunk: 4) { chunk in
                 let rows = chunk.count
                 let stored = storage(chunk)
@@ -150,9 +152,14 @@ extension LSTM {
                     // order): one product over [x_t, h_{t-1}] and [W_i; W_h]
                     // (over x_t and W_i alone at t = 0), every sum starting at
                     // the bias row (not copied into the gates first).
-                    MatrixProduct.accumulate(rows: rows, inner: t > 0 ? inputSize + H : inputSize, columns: fused,
-                                             a: .init(UnsafePointer(inputs) + 1, rowStride: width),
-                                             b: wP, bRowStride: fused, c: a, cRowStride: fused, startingFromRow: biasP)
+                    let operands = MatrixProduct.Operand(UnsafePointer(inputs) + 1, rowStride: width)
+                    if t > 0 {
+                        MatrixProduct.accumulate(rows: rows, a: operands, packed: packedKernel, c: a, cRowStride: fused,
+                                                 startingFromRow: biasP)
+                    } else {
+                        MatrixProduct.accumulate(rows: rows, inner: inputSize, columns: fused, a: operands,
+                                                 b: wP, bRowStride: fused, c: a, cRowStride: fused, startingFromRow: biasP)
+                    }
                     for r in 0..<rows {
                         let gate = a + r * fused
                         // The gates in place, sixteen units at a time (Elementary's
@@ -263,6 +270,9 @@ extension LSTM {
         cache.cellsByStep.withPointer { cP in cache.gates.withPointer { gatesP in dW.withMutablePointer { dwPointer in
             let (dxP, dAShared, dwP) = (SharedPointer(dxPointer), SharedPointer(blockGradients), SharedPointer(dwPointer))
             let operandsShared = SharedPointer(blockOperands)
+            // The stacked kernels' panels, copied once for every step.
+            let packedInputT = MatrixProduct.PackedB(wxtP, inner: fused, columns: inputSize, bRowStride: inputSize)
+            let packedRecurrentT = MatrixProduct.PackedB(whtP, inner: fused, columns: H, bRowStride: H)
             let (dhNext, dcNext) = (SharedPointer(carries), SharedPointer(carries + batch * H))
             // Blocks of steps, last block first: the block's pre-activation
             // gradients (rows split across threads), then their share of dW
@@ -324,14 +334,12 @@ extension LSTM {
                         // dx_t = da [W_i<i>; ...; W_i<o>]^T and dh_next = da [W_h<i>; ...; W_h<o>]^T,
                         // each one sum from zero over the 4H pre-activations.
                         let daRows = MatrixProduct.Operand(UnsafePointer(dAShared.base) + firstRow * fused, rowStride: fused)
-                        MatrixProduct.accumulate(rows: rows, inner: fused, columns: inputSize, a: daRows,
-                                                 b: wxtP, bRowStride: inputSize,
+                        MatrixProduct.accumulate(rows: rows, a: daRows, packed: packedInputT,
                                                  c: dxP.base + (chunk.lowerBound * length + t) * inputSize,
                                                  cRowStride: length * inputSize, startingFromZero: true)
                         guard t > 0 else { continue }
-                        MatrixProduct.accumulate(rows: rows, inner: fused, columns: H, a: daRows,
-                                                 b: whtP, bRowStride: H, c: dhNext.base + chunk.lowerBound * H, cRowStride: H,
-                                                 startingFromZero: true)
+                        MatrixProduct.accumulate(rows: rows, a: daRows, packed: packedRecurrentT,
+                                                 c: dhNext.base + chunk.lowerBound * H, cRowStride: H, startingFromZero: true)
                     }
                 }
                 guard weightGradients else { continue }

@@ -47,6 +47,59 @@ public enum MatrixProduct {
         }
     }
 
+    /// A B matrix prepared once for many products with it (an LSTM's
+    /// kernels, the same at every time step): a row-major copy, and its
+    /// 8-column panels copied k block by k block as `accumulate` would copy
+    /// them in every call. Copies only: a product with it computes what the
+    /// same product with the original B computes, bit for bit.
+    public final class PackedB: @unchecked Sendable {
+        /// B's rows (the product's inner length) and columns.
+        public let inner: Int
+        public let columns: Int
+        /// `[inner, columns]`, row-major (the last columns are read from here).
+        let rows: UnsafeMutablePointer<Double>
+        /// For the k block starting at k0 (depth d), panel p's values at
+        /// `panels + k0 * 8 * (columns / 8) + (p * d + k) * 8 + j`.
+        let panels: UnsafeMutablePointer<Double>
+
+        /// Copies `b` (`inner` rows of `columns` values, `bRowStride` apart).
+        public init(_ b: UnsafePointer<Double>, inner: Int, columns: Int, bRowStride: Int) {
+            precondition(inner >= 0 && columns >= 0 && bRowStride >= columns, "PackedB: bad shape")
+            self.inner = inner
+            self.columns = columns
+            rows = .allocate(capacity: max(1, inner * columns))
+            for k in 0..<inner { (rows + k * columns).update(from: b + k * bRowStride, count: columns) }
+            let panelCount = columns / 8
+            panels = .allocate(capacity: max(1, inner * panelCount * 8))
+            var k0 = 0
+            while k0 < inner {
+                let depth = min(innerBlock, inner - k0)
+                let block = panels + k0 * 8 * panelCount
+                for panel in 0..<panelCount {
+                    for k in 0..<depth {
+                        (block + (panel * depth + k) * 8).update(from: b + (k0 + k) * bRowStride + panel * 8, count: 8)
+                    }
+                }
+                k0 += depth
+            }
+        }
+
+        deinit {
+            rows.deallocate()
+            panels.deallocate()
+        }
+    }
+
+    /// `accumulate` with a prepared B: the same results as
+    /// `accumulate(..., b: <B>, ...)` bit for bit, without copying B's panels
+    /// in this call.
+    public static func accumulate(rows: Int, a: Operand, packed: PackedB, c: UnsafeMutablePointer<Double>, cRowStride: Int,
+                                  startingFromZero: Bool = false, startingFromRow: UnsafePointer<Double>? = nil) {
+        accumulate(rows: rows, inner: packed.inner, columns: packed.columns, a: a, b: packed.rows, bRowStride: packed.columns,
+                   c: c, cRowStride: cRowStride, startingFromZero: startingFromZero, startingFromRow: startingFromRow,
+                   prepared: packed.panels)
+    }
+
     /// The fast twin of `accumulateReference`: identical results bit for bit.
     ///
     /// The k range is cut into blocks of `innerBlock`, processed in k order
@@ -67,6 +120,16 @@ public enum MatrixProduct {
                                   b: UnsafePointer<Double>, bRowStride: Int,
                                   c: UnsafeMutablePointer<Double>, cRowStride: Int,
                                   startingFromZero: Bool = false, startingFromRow: UnsafePointer<Double>? = nil) {
+        accumulate(rows: rows, inner: inner, columns: columns, a: a, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride,
+                   startingFromZero: startingFromZero, startingFromRow: startingFromRow, prepared: nil)
+    }
+
+    /// `accumulate`, with B's panels already copied (`PackedB.panels`) or not.
+    static func accumulate(rows: Int, inner: Int, columns: Int, a: Operand,
+                           b: UnsafePointer<Double>, bRowStride: Int,
+                           c: UnsafeMutablePointer<Double>, cRowStride: Int,
+                           startingFromZero: Bool, startingFromRow: UnsafePointer<Double>?,
+                           prepared: UnsafePointer<Double>?) {
         guard rows > 0, columns > 0 else { return }
         if inner == 0 {
             for r in 0..<rows {
@@ -82,7 +145,7 @@ public enum MatrixProduct {
         // Packing copies values (no arithmetic); it pays when several row
         // blocks reuse a panel whose rows are far apart in memory. One
         // buffer for a group of panels serves every k block of the call.
-        let pack = rows > 4 && bRowStride > 8 && min(inner, innerBlock) >= 32 && columns >= 8
+        let pack = prepared == nil && rows > 4 && bRowStride > 8 && min(inner, innerBlock) >= 32 && columns >= 8
         // A group holds depth x 8 x panelGroup(depth) <= min(2048, depth x
         // panels) x 8 values for every block's depth (at most the first's).
         let panel: UnsafeMutablePointer<Double>? =
@@ -97,7 +160,8 @@ public enum MatrixProduct {
             let aBlock = Operand(a.base + k0 * a.innerStride, rowStride: a.rowStride, innerStride: a.innerStride)
             accumulateBlock(rows: rows, inner: depth, columns: columns, a: aBlock, b: b + k0 * bRowStride,
                             bRowStride: bRowStride, c: c, cRowStride: cRowStride, panel: depth >= 32 ? panel : nil,
-                            sixRows: sixRows, start: k0 == 0 ? start : .fromC)
+                            prepared: prepared.map { $0 + k0 * 8 * (columns / 8) }, sixRows: sixRows,
+                            start: k0 == 0 ? start : .fromC)
             k0 += depth
         }
     }
@@ -121,7 +185,7 @@ public enum MatrixProduct {
     static func accumulateBlock(rows: Int, inner: Int, columns: Int, a: Operand,
                                 b: UnsafePointer<Double>, bRowStride: Int,
                                 c: UnsafeMutablePointer<Double>, cRowStride: Int, panel: UnsafeMutablePointer<Double>?,
-                                sixRows: UnsafeMutablePointer<Double>?, start: Start) {
+                                prepared: UnsafePointer<Double>?, sixRows: UnsafeMutablePointer<Double>?, start: Start) {
         // Groups of panels, each swept by every row block in turn: a row
         // block writes its rows of C over the whole group left to right
         // (consecutive addresses, which the hardware prefetches, where C is
@@ -135,7 +199,11 @@ public enum MatrixProduct {
             var panelBase = b + firstPanel * 8
             var panelStride = bRowStride
             var panelDistance = 8    // from one panel of the group to the next
-            if let panel {
+            if let prepared {
+                panelBase = prepared + firstPanel * inner * 8
+                panelStride = 8
+                panelDistance = inner * 8
+            } else if let panel {
                 for index in 0..<(lastPanel - firstPanel) {
                     let column = (firstPanel + index) * 8
                     for k in 0..<inner {

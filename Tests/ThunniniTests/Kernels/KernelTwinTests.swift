@@ -41,14 +41,18 @@ struct KernelTwinTests {
             let startRow = generator.tensor([max(1, columns)])
             /// C += A B by the fast kernel or the reference, each sum starting
             /// at C's value, at zero, or at `startRow`.
-            func product(_ c: Tensor, fast: Bool, fromZero: Bool = false, fromRow: Bool = false) -> Tensor {
+            func product(_ c: Tensor, fast: Bool, fromZero: Bool = false, fromRow: Bool = false, prepared: Bool = false) -> Tensor {
                 var c = c
                 a.withPointer { aP in b.withPointer { bP in startRow.withPointer { rowP in
                     let operand = transposedA ? MatrixProduct.Operand(aP, rowStride: 1, innerStride: rows)
                                               : MatrixProduct.Operand(aP, rowStride: inner, innerStride: 1)
                     let row = fromRow ? rowP : nil
                     c.withMutablePointer { cP in
-                        if fast {
+                        if prepared {
+                            let packed = MatrixProduct.PackedB(bP, inner: inner, columns: columns, bRowStride: bRowStride)
+                            MatrixProduct.accumulate(rows: rows, a: operand, packed: packed, c: cP, cRowStride: cRowStride,
+                                                     startingFromZero: fromZero, startingFromRow: row)
+                        } else if fast {
                             MatrixProduct.accumulate(rows: rows, inner: inner, columns: columns, a: operand, b: bP,
                                                      bRowStride: bRowStride, c: cP, cRowStride: cRowStride,
                                                      startingFromZero: fromZero, startingFromRow: row)
@@ -70,6 +74,9 @@ struct KernelTwinTests {
             let fast = product(c0, fast: true)
             #expect(Self.sameBits(fast, product(c0, fast: false)),
                     "rows \(rows) inner \(inner) columns \(columns) transposed \(transposedA)")
+            // With B prepared once (PackedB): the same bits. Fails if a
+            // prepared panel were read at the wrong k block or panel offset.
+            #expect(Self.sameBits(product(c0, fast: true, prepared: true), fast), "prepared B")
             // The padding between strided rows is never written.
             for r in 0..<rows {
                 #expect(fast.storage[r * cRowStride + columns] == c0.storage[r * cRowStride + columns])
@@ -92,6 +99,7 @@ struct KernelTwinTests {
             }
             let fromRow = product(unread, fast: true, fromRow: true)
             #expect(sameOutputs(fromRow, product(filled, fast: false)))
+            #expect(sameOutputs(product(unread, fast: true, fromRow: true, prepared: true), fromRow))
             #expect(sameOutputs(fromRow, product(unread, fast: false, fromRow: true)))
         }
     }
