@@ -22,6 +22,14 @@ extension Dense {
 
     /// Fast twin of `forwardReference`; results equal it bit for bit.
     public static func forwardFast(_ x: Tensor, kernel: Tensor, bias: Tensor?) -> Tensor {
+        forwardFast(x, kernel: kernel, bias: bias, afterRows: nil)
+    }
+
+    /// `forwardFast`, calling `afterRows(rows, y)` on each block of rows of
+    /// y as soon as its product is done (while it is in cache), on the
+    /// thread that computed it; blocks of different threads may run at once.
+    static func forwardFast(_ x: Tensor, kernel: Tensor, bias: Tensor?,
+                            afterRows: ((Range<Int>, UnsafeMutablePointer<Double>) -> Void)?) -> Tensor {
         precondition(kernel.rank == 2, "Dense kernel must be in x out, got \(kernel.shape)")
         let (inFeatures, outFeatures) = (kernel.shape[0], kernel.shape[1])
         precondition(x.rank >= 1 && x.lastAxisCount == inFeatures,
@@ -42,6 +50,7 @@ extension Dense {
                                              b: wP, bRowStride: outFeatures,
                                              c: out.base + block.lowerBound * outFeatures, cRowStride: outFeatures,
                                              startingFromZero: !hasBias, startingFromRow: hasBias ? biasP : nil)
+                    afterRows?(block, out.base)
                 }
             }
         }}}}
@@ -68,7 +77,10 @@ extension Dense {
 
     /// The input gradient of `backwardFast`: each row of dx one product of
     /// dy's row with W^T, every sum from zero in output-feature order.
-    static func inputGradientFast(_ dy: Tensor, inputShape: [Int], kernel: Tensor) -> Tensor {
+    /// With `afterRows`, each block of dx's rows is handed to it as soon as
+    /// its product is done (as in `forwardFast(_:kernel:bias:afterRows:)`).
+    static func inputGradientFast(_ dy: Tensor, inputShape: [Int], kernel: Tensor,
+                                  afterRows: ((Range<Int>, UnsafeMutablePointer<Double>) -> Void)? = nil) -> Tensor {
         let (inFeatures, outFeatures) = (kernel.shape[0], kernel.shape[1])
         precondition(dy.shape == Array(inputShape.dropLast()) + [outFeatures],
                      "Dense upstream gradient \(dy.shape) does not match output of \(inputShape) x \(kernel.shape)")
@@ -87,6 +99,7 @@ extension Dense {
                                              b: wtP, bRowStride: inFeatures,
                                              c: out.base + block.lowerBound * inFeatures, cRowStride: inFeatures,
                                              startingFromZero: true)
+                    afterRows?(block, out.base)
                 }
             }
         }}}
@@ -94,9 +107,27 @@ extension Dense {
 
     /// Fast twin of `backwardReference`; results equal it bit for bit.
     public static func backwardFast(_ dy: Tensor, x: Tensor, kernel: Tensor, hasBias: Bool) -> Gradients {
+        let dx = inputGradientFast(dy, inputShape: x.shape, kernel: kernel)
+        let (dKernel, dBias) = parameterGradientsFast(dy, x: x, kernel: kernel, hasBias: hasBias)
+        return Gradients(input: dx, kernel: dKernel, bias: dBias)
+    }
+
+    /// The kernel and bias gradients alone: the same bits as
+    /// `backward(...).kernel` and `.bias` (for a caller that computes the
+    /// input gradient its own way, such as `GELU.backwardThroughDense`).
+    public static func parameterGradients(_ dy: Tensor, x: Tensor, kernel: Tensor, hasBias: Bool) -> (kernel: Tensor, bias: Tensor?) {
+        if KernelMode.useReferenceKernels {
+            let all = backwardReference(dy, x: x, kernel: kernel, hasBias: hasBias)
+            return (all.kernel, all.bias)
+        }
+        return parameterGradientsFast(dy, x: x, kernel: kernel, hasBias: hasBias)
+    }
+
+    static func parameterGradientsFast(_ dy: Tensor, x: Tensor, kernel: Tensor, hasBias: Bool) -> (kernel: Tensor, bias: Tensor?) {
         let (inFeatures, outFeatures) = (kernel.shape[0], kernel.shape[1])
         let rows = x.rowCount
-        let dx = inputGradientFast(dy, inputShape: x.shape, kernel: kernel)
+        precondition(dy.shape == Array(x.shape.dropLast()) + [outFeatures],
+                     "Dense upstream gradient \(dy.shape) does not match output of \(x.shape) x \(kernel.shape)")
         var dKernel = Tensor.zeros(like: kernel)
         var dBias = hasBias ? Tensor.zeros([outFeatures]) : nil
         dy.withPointer { dyP in x.withPointer { xP in
@@ -130,7 +161,7 @@ extension Dense {
                 }
             }
         }}
-        return Gradients(input: dx, kernel: dKernel, bias: dBias)
+        return (dKernel, dBias)
     }
 
     /// Runs `body` on consecutive blocks of 64 rows of `rows` (rows are

@@ -139,8 +139,8 @@ public struct TransformerTorso: Torso {
             let afterAttention = h + a
             let (mlpInput, mlpNorm) = LayerNorm.forward(afterAttention, scale: ln1.scale, bias: ln1.bias)
             let d0 = dense(2 * layer, p), d1 = dense(2 * layer + 1, p)
-            let widened = Dense.forward(mlpInput, kernel: d0.kernel, bias: d0.bias)
-            let (activated, geluTanh) = forBackward ? GELU.forwardKeepingTanh(widened) : (GELU.forward(widened), nil)
+            let (widened, activated, geluTanh) = GELU.forwardAfterDense(mlpInput, kernel: d0.kernel, bias: d0.bias,
+                                                                        keepingTanh: forBackward)
             let beforeFinalNorm = afterAttention + Dense.forward(activated, kernel: d1.kernel, bias: d1.bias)
             let (out, finalNorm) = LayerNorm.forward(beforeFinalNorm, scale: ln2.scale, bias: ln2.bias)
             caches.append(LayerCache(input: h, attentionNorm: attentionNorm, attentionInput: attentionInput,
@@ -183,8 +183,8 @@ public struct TransformerTorso: Torso {
             // x_out = LN2(s), s = r + mlp(LN1(r)), r = x + a(LN0(x)).
             let gFinal = LayerNorm.backward(dh, x: c.beforeFinalNorm, scale: ln2.scale, cache: c.finalNorm, hasBias: true)
             let dBeforeFinal = gFinal.input
-            let gDense1 = denseBackward(dBeforeFinal, x: c.activated, kernel: d1.kernel)
-            let dWidened = GELU.backward(gDense1.input, x: c.widened, tanhOfU: c.geluTanh)
+            // Dense_{2n+1}'s input gradient and GELU's backward in one pass.
+            let dWidened = GELU.backwardThroughDense(dBeforeFinal, kernel: d1.kernel, x: c.widened, tanhOfU: c.geluTanh)
             let gDense0 = denseBackward(dWidened, x: c.mlpInput, kernel: d0.kernel)
             let gMlpNorm = LayerNorm.backward(gDense0.input, x: c.afterAttention, scale: ln1.scale, cache: c.mlpNorm, hasBias: true)
             let dAfterAttention = dBeforeFinal + gMlpNorm.input
@@ -197,7 +197,8 @@ public struct TransformerTorso: Torso {
                 gradients[path("LayerNorm_\(index)", "scale")] = g.scale
                 gradients[path("LayerNorm_\(index)", "bias")] = g.bias
             }
-            for (index, g) in [(2 * layer, gDense0.all!), (2 * layer + 1, gDense1.all!)] {
+            let gDense1 = Dense.parameterGradients(dBeforeFinal, x: c.activated, kernel: d1.kernel, hasBias: config.useBias)
+            for (index, g) in [(2 * layer, (kernel: gDense0.all!.kernel, bias: gDense0.all!.bias)), (2 * layer + 1, gDense1)] {
                 gradients[path("Dense_\(index)", "kernel")] = g.kernel
                 if let bias = g.bias { gradients[path("Dense_\(index)", "bias")] = bias }
             }

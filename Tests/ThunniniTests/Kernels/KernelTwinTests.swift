@@ -186,6 +186,44 @@ struct KernelTwinTests {
         }
     }
 
+    @Test("GELU fused with its Dense layers (the transformer's MLP) equals the separate reference passes, at 1 and 3 threads",
+          arguments: [(1, 3, 5), (7, 16, 37), (100, 16, 64), (130, 5, 24), (200, 3, 1)])
+    func geluAfterDense(rows: Int, inFeatures: Int, outFeatures: Int) {
+        var generator = LayerTestGenerator(seed: UInt64(rows * 1000 + inFeatures * 10 + outFeatures))
+        let x = generator.tensor([rows, inFeatures])
+        let kernel = generator.tensor([inFeatures, outFeatures], scale: 2)
+        let bias = generator.tensor([outFeatures])
+        let dy = generator.tensor([rows, inFeatures])    // upstream of the next Dense layer (out -> in)
+        let nextKernel = generator.tensor([outFeatures, inFeatures])
+        let (widened, activated) = KernelMode.$useReferenceKernels.withValue(true) {
+            let widened = Dense.forward(x, kernel: kernel, bias: bias)
+            return (widened, GELU.forward(widened))
+        }
+        let dWidened = KernelMode.$useReferenceKernels.withValue(true) {
+            GELU.backward(Dense.backward(dy, x: activated, kernel: nextKernel, hasBias: true).input, x: widened)
+        }
+        // Rows 100, 130 and 200 span several 64-row blocks and, at 3
+        // threads, several chunks; widths 5, 37 and 1 leave partial slots
+        // inside and at the end of each block. Fails if a block's GELU
+        // missed or repeated elements, read the wrong rows, or kept a tanh
+        // that is not the reference's.
+        for threads in [1, 3] {
+            Parallel.$threadCountOverride.withValue(threads) {
+                let fused = GELU.forwardAfterDense(x, kernel: kernel, bias: bias, keepingTanh: true)
+                #expect(Self.sameBits(fused.widened, widened), "widened, \(threads) threads")
+                #expect(Self.sameBits(fused.activated, activated), "activated, \(threads) threads")
+                let withoutTanh = GELU.forwardAfterDense(x, kernel: kernel, bias: bias, keepingTanh: false)
+                #expect(withoutTanh.tanhOfU == nil && Self.sameBits(withoutTanh.activated, activated))
+                guard let tanhOfU = fused.tanhOfU else {
+                    Issue.record("forwardAfterDense kept no tanh with the fast kernels")
+                    return
+                }
+                #expect(Self.sameBits(GELU.backwardThroughDense(dy, kernel: nextKernel, x: fused.widened, tanhOfU: tanhOfU),
+                                      dWidened), "dWidened, \(threads) threads")
+            }
+        }
+    }
+
     @Test("Whole predictor: outputs and gradients equal with reference and fast kernels, at 1 and 3 threads",
           arguments: TorsoCases.names)
     func predictor(torso: String) throws {
