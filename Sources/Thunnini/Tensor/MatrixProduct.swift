@@ -153,18 +153,40 @@ public enum MatrixProduct {
         // Six rows of A, k-major, for the 6 x 8 blocks of a group of eight or
         // more panels (`block6x8Packed`).
         let sixRows: UnsafeMutablePointer<Double>? = rows >= 6 && columns >= 64 ? .allocate(capacity: 6 * min(inner, innerBlock)) : nil
-        defer { panel?.deallocate(); sixRows?.deallocate() }
+        // A transposed (row stride 1, as x in a weight gradient x^T dy), with
+        // at most `transposedRowLimit` rows: every 6-row block's values of a
+        // k block copied at once, k-major, reading A's memory in order (each
+        // cache line once) instead of down its columns for every row block.
+        let transposedBlocks = a.rowStride == 1 && rows <= transposedRowLimit ? rows / 6 : 0
+        let transposed: UnsafeMutablePointer<Double>? =
+            transposedBlocks > 0 ? .allocate(capacity: transposedBlocks * 6 * min(inner, innerBlock)) : nil
+        defer { panel?.deallocate(); sixRows?.deallocate(); transposed?.deallocate() }
         var k0 = 0
         while k0 < inner {
             let depth = min(innerBlock, inner - k0)
             let aBlock = Operand(a.base + k0 * a.innerStride, rowStride: a.rowStride, innerStride: a.innerStride)
+            if let transposed {
+                for k in 0..<depth {
+                    var source = aBlock.base + k * a.innerStride
+                    var destination = transposed + k * 6
+                    for _ in 0..<transposedBlocks {
+                        storeVector(loadVector(source) as SIMD4<Double>, destination)
+                        storeVector(loadVector(source + 4) as SIMD2<Double>, destination + 4)
+                        source += 6
+                        destination += 6 * depth
+                    }
+                }
+            }
             accumulateBlock(rows: rows, inner: depth, columns: columns, a: aBlock, b: b + k0 * bRowStride,
                             bRowStride: bRowStride, c: c, cRowStride: cRowStride, panel: depth >= 32 ? panel : nil,
                             prepared: prepared.map { $0 + k0 * 8 * (columns / 8) }, sixRows: sixRows,
-                            start: k0 == 0 ? start : .fromC)
+                            transposed: transposed.map { UnsafePointer($0) }, start: k0 == 0 ? start : .fromC)
             k0 += depth
         }
     }
+
+    /// The most rows of a transposed A copied per k block (256 KB at 128 rows).
+    static let transposedRowLimit = 512
 
     /// Depth of a k block: a packed 8-column panel of it (16 KB) stays in L1.
     static let innerBlock = 256
@@ -185,7 +207,8 @@ public enum MatrixProduct {
     static func accumulateBlock(rows: Int, inner: Int, columns: Int, a: Operand,
                                 b: UnsafePointer<Double>, bRowStride: Int,
                                 c: UnsafeMutablePointer<Double>, cRowStride: Int, panel: UnsafeMutablePointer<Double>?,
-                                prepared: UnsafePointer<Double>?, sixRows: UnsafeMutablePointer<Double>?, start: Start) {
+                                prepared: UnsafePointer<Double>?, sixRows: UnsafeMutablePointer<Double>?,
+                                transposed: UnsafePointer<Double>?, start: Start) {
         // Groups of panels, each swept by every row block in turn: a row
         // block writes its rows of C over the whole group left to right
         // (consecutive addresses, which the hardware prefetches, where C is
@@ -221,7 +244,14 @@ public enum MatrixProduct {
             }
             var r = 0
             while r + 6 <= rows {
-                if let sixRows, lastPanel - firstPanel >= 8 {
+                if let transposed {
+                    // This block's six rows, copied k-major with the others.
+                    let blockA = transposed + (r / 6) * 6 * inner
+                    sweep { panelB, column in
+                        block6x8Packed(inner, blockA, 6, panelB, panelStride, c + r * cRowStride + column, cRowStride,
+                                       start.shifted(column))
+                    }
+                } else if let sixRows, lastPanel - firstPanel >= 8 {
                     // The block's six rows of A copied once, k-major, for
                     // the group's panels: one pointer with fixed offsets
                     // instead of six strided rows, five instructions fewer

@@ -29,7 +29,11 @@ struct KernelTwinTests {
                       // evenly: 33 panels at depth 80 go as 17 + 16), and k
                       // blocks whose depths give different group sizes (256
                       // then 40).
-                      (13, 296, 99), (7, 250, 130), (9, 1000, 70), (12, 80, 264)])
+                      (13, 296, 99), (7, 250, 130), (9, 1000, 70), (12, 80, 264),
+                      // More rows than a transposed A is copied for at once
+                      // (`transposedRowLimit`): the per-block copies (eight
+                      // panels) and the in-place reads (two).
+                      (515, 20, 70), (520, 9, 20)])
     func matrixProduct(rows: Int, inner: Int, columns: Int) {
         var generator = LayerTestGenerator(seed: UInt64(rows * 1_000_003 + inner * 1009 + columns))
         for transposedA in [false, true] {
