@@ -150,9 +150,6 @@ public enum MatrixProduct {
         // panels) x 8 values for every block's depth (at most the first's).
         let panel: UnsafeMutablePointer<Double>? =
             pack ? .allocate(capacity: 8 * min(2048, min(inner, innerBlock) * (columns / 8))) : nil
-        // Six rows of A, k-major, for the 6 x 8 blocks of a group of eight or
-        // more panels (`block6x8Packed`).
-        let sixRows: UnsafeMutablePointer<Double>? = rows >= 6 && columns >= 64 ? .allocate(capacity: 6 * min(inner, innerBlock)) : nil
         // A transposed (row stride 1, as x in a weight gradient x^T dy), with
         // at most `transposedRowLimit` rows: every 6-row block's values of a
         // k block copied at once, k-major, reading A's memory in order (each
@@ -160,6 +157,10 @@ public enum MatrixProduct {
         let transposedBlocks = a.rowStride == 1 && rows <= transposedRowLimit ? rows / 6 : 0
         let transposed: UnsafeMutablePointer<Double>? =
             transposedBlocks > 0 ? .allocate(capacity: transposedBlocks * 6 * min(inner, innerBlock)) : nil
+        // Otherwise six rows of A, k-major, for the 6 x 8 blocks of a group
+        // of eight or more panels (`block6x8Packed`), one block at a time.
+        let sixRows: UnsafeMutablePointer<Double>? =
+            transposed == nil && rows >= 6 && columns >= 64 ? .allocate(capacity: 6 * min(inner, innerBlock)) : nil
         defer { panel?.deallocate(); sixRows?.deallocate(); transposed?.deallocate() }
         var k0 = 0
         while k0 < inner {
@@ -248,7 +249,7 @@ public enum MatrixProduct {
                     // This block's six rows, copied k-major with the others.
                     let blockA = transposed + (r / 6) * 6 * inner
                     sweep { panelB, column in
-                        block6x8Packed(inner, blockA, 6, panelB, panelStride, c + r * cRowStride + column, cRowStride,
+                        block6x8Packed(inner, blockA, panelB, panelStride, c + r * cRowStride + column, cRowStride,
                                        start.shifted(column))
                     }
                 } else if let sixRows, lastPanel - firstPanel >= 8 {
@@ -256,34 +257,13 @@ public enum MatrixProduct {
                     // the group's panels: one pointer with fixed offsets
                     // instead of six strided rows, five instructions fewer
                     // per k (the copy costs about as much as five panels
-                    // save, hence eight or more), and A's values in as few
-                    // cache lines as they fit (a transposed A's k values
-                    // lie a row apart, where few L1 sets may hold them all).
-                    if a.rowStride == 1 {
-                        // A transposed: each k's six values are consecutive.
-                        var source = a.base + r
-                        for k in 0..<inner {
-                            storeVector(loadVector(source) as SIMD4<Double>, sixRows + (k &* 6))
-                            storeVector(loadVector(source + 4) as SIMD2<Double>, sixRows + (k &* 6 &+ 4))
-                            source += a.innerStride
-                        }
-                    } else {
-                        for k in 0..<inner {
-                            for i in 0..<6 { sixRows[k &* 6 &+ i] = a.at(r &+ i, k) }
-                        }
+                    // save, hence eight or more).
+                    for k in 0..<inner {
+                        for i in 0..<6 { sixRows[k &* 6 &+ i] = a.at(r &+ i, k) }
                     }
                     sweep { panelB, column in
-                        block6x8Packed(inner, sixRows, 6, panelB, panelStride, c + r * cRowStride + column, cRowStride,
+                        block6x8Packed(inner, sixRows, panelB, panelStride, c + r * cRowStride + column, cRowStride,
                                        start.shifted(column))
-                    }
-                } else if a.rowStride == 1 {
-                    // A transposed, in a small group: the block's six
-                    // values of each k are already consecutive, k after k
-                    // at the inner stride, so the packed loop reads them
-                    // in place.
-                    sweep { panelB, column in
-                        block6x8Packed(inner, a.base + r, a.innerStride, panelB, panelStride,
-                                       c + r * cRowStride + column, cRowStride, start.shifted(column))
                     }
                 } else {
                     sweep { panelB, column in
@@ -341,12 +321,11 @@ public enum MatrixProduct {
         }
     }
 
-    /// `block6x8` with its six rows of A k-major (`a[kStride k + i]` is row
-    /// i's k-th value: a packed copy, or a transposed operand in place): the
-    /// same operations on every output.
+    /// `block6x8` with its six rows of A packed k-major (`a[6 k + i]` is
+    /// row i's k-th value): the same operations on every output.
     @inline(__always)
-    static func block6x8Packed(_ inner: Int, _ a: UnsafePointer<Double>, _ kStride: Int, _ b: UnsafePointer<Double>,
-                               _ bRowStride: Int, _ c: UnsafeMutablePointer<Double>, _ cRowStride: Int, _ start: Start) {
+    static func block6x8Packed(_ inner: Int, _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ bRowStride: Int,
+                               _ c: UnsafeMutablePointer<Double>, _ cRowStride: Int, _ start: Start) {
         let c0 = c, c1 = c0 + cRowStride, c2 = c1 + cRowStride, c3 = c2 + cRowStride
         let c4 = c3 + cRowStride, c5 = c4 + cRowStride
         var (acc0, acc1, acc2): (SIMD8<Double>, SIMD8<Double>, SIMD8<Double>) = (start.value(c0), start.value(c1), start.value(c2))
@@ -361,7 +340,7 @@ public enum MatrixProduct {
             acc3 += SIMD8(repeating: aK[3]) * bv
             acc4 += SIMD8(repeating: aK[4]) * bv
             acc5 += SIMD8(repeating: aK[5]) * bv
-            aK += kStride
+            aK += 6
             bRow += bRowStride
         }
         storeVector(acc0, c0); storeVector(acc1, c1); storeVector(acc2, c2)

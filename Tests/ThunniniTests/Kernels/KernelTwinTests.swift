@@ -32,7 +32,7 @@ struct KernelTwinTests {
                       (13, 296, 99), (7, 250, 130), (9, 1000, 70), (12, 80, 264),
                       // More rows than a transposed A is copied for at once
                       // (`transposedRowLimit`): the per-block copies (eight
-                      // panels) and the in-place reads (two).
+                      // panels) and the strided loop (two).
                       (515, 20, 70), (520, 9, 20)])
     func matrixProduct(rows: Int, inner: Int, columns: Int) {
         var generator = LayerTestGenerator(seed: UInt64(rows * 1_000_003 + inner * 1009 + columns))
