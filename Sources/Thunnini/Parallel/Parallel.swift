@@ -42,6 +42,15 @@ public enum Parallel {
         configuredThreads = count
     }
 
+    /// Lets the kernels' idle worker threads spin for up to two milliseconds
+    /// between parallel sections instead of a few microseconds, so that the
+    /// next section does not wait for a sleeping thread to wake. For a
+    /// process that does nothing but the computation (the command line);
+    /// ignored while there are more threads than cores. Changes no result.
+    public static func spinWhileIdle() {
+        WorkerPool.shared.spinWhileIdle()
+    }
+
     /// Splits `0..<count` into at most `threadCount` contiguous chunks of
     /// near-equal size and runs `body` on each, concurrently. Each output must
     /// be written by exactly one chunk; `body` must not depend on the chunking.

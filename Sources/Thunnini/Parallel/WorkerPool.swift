@@ -47,6 +47,38 @@ final class WorkerPool: @unchecked Sendable {
     /// other threads of the process (the tests run many at once).
     private static let spinLimit = 4_000
 
+    /// How long an idle worker keeps spinning before it sleeps, once
+    /// `spinWhileIdle()` was called and while the pool's threads (the
+    /// caller's included) do not outnumber the cores. The serial code
+    /// between two sections of a training step (the loss, the optimizer,
+    /// copies) takes up to about a millisecond, and a sleeping worker wakes
+    /// 40-200 us after the next section starts on this project's machines,
+    /// while the caller finishes its own chunk and waits (measured in
+    /// Docs/performance.md). A worker with a core of its own takes nothing
+    /// from anyone by spinning; in a process that runs other work beside the
+    /// kernels (the test runner), or with more threads than cores, workers
+    /// sleep after `spinLimit` loads.
+    static let idleSpinNanoseconds: UInt64 = 2_000_000
+    /// Whether `spinWhileIdle()` was called.
+    private let spinWhileIdleRequested = Atomic<Bool>(false)
+    /// Whether workers spin for `idleSpinNanoseconds` now.
+    private let spinsLong = Atomic<Bool>(false)
+
+    /// Lets idle workers spin for `idleSpinNanoseconds` (a command-line run
+    /// whose process does nothing but the computation).
+    func spinWhileIdle() {
+        growth.lock()
+        defer { growth.unlock() }
+        spinWhileIdleRequested.store(true, ordering: .relaxed)
+        updateSpinning()
+    }
+
+    /// Guarded by `growth`.
+    private func updateSpinning() {
+        let fits = workerCount + 1 <= ProcessInfo.processInfo.activeProcessorCount
+        spinsLong.store(spinWhileIdleRequested.load(ordering: .relaxed) && fits, ordering: .relaxed)
+    }
+
     /// Runs `body(0) ... body(chunks - 1)`, concurrently on the pool when it is free.
     /// `chunks` is at most `maximumChunks`.
     func run(chunks: Int, _ body: (Int) -> Void) {
@@ -94,21 +126,31 @@ final class WorkerPool: @unchecked Sendable {
     private func ensureWorkers(_ count: Int) {
         growth.lock()
         defer { growth.unlock() }
+        guard workerCount < count else { return }
         while workerCount < count {
             let thread = Thread { [unowned self] in self.workerLoop() }
             thread.name = "thunnini-worker-\(workerCount)"
             thread.start()
             workerCount += 1
         }
+        updateSpinning()
     }
 
     private func workerLoop() {
         var seen = ClaimState.generation(claimState.load(ordering: .acquiring))
         while true {
             var spins = 0
+            var spinUntil: UInt64 = 0
             while ClaimState.generation(claimState.load(ordering: .acquiring)) == seen {
                 spins += 1
                 guard spins > Self.spinLimit else { continue }
+                if spinsLong.load(ordering: .relaxed) {
+                    // Read the clock once per 1024 loads only.
+                    spins = Self.spinLimit - 1024
+                    let now = DispatchTime.now().uptimeNanoseconds
+                    if spinUntil == 0 { spinUntil = now + Self.idleSpinNanoseconds }
+                    if now < spinUntil { continue }
+                }
                 wakeUp.lock()
                 sleepers.add(1, ordering: .sequentiallyConsistent)
                 while ClaimState.generation(claimState.load(ordering: .sequentiallyConsistent)) == seen { wakeUp.wait() }

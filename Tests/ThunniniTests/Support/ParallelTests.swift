@@ -68,6 +68,26 @@ import Testing
         #expect(failures == 0)
     }
 
+    /// The command line's setting (`spinWhileIdle`): workers spin up to two
+    /// milliseconds between sections, reading the clock every 1024 loads,
+    /// then sleep. Gaps of none, 0.2 ms (caught while spinning) and 3 ms
+    /// (asleep, woken) between sections; catches a worker that misses a new
+    /// section after its clock check (a hang) or runs a chunk twice.
+    @Test("workers spinning between sections (the command line's pool) run every index once, across short and long gaps")
+    func spinningWorkers() {
+        let pool = WorkerPool()
+        pool.spinWhileIdle()
+        var failures = 0
+        for section in 0..<300 {
+            let chunks = 2 + section % 2
+            let visits = Visits(chunks)
+            pool.run(chunks: chunks) { visits.visit($0) }
+            if visits.all != Array(repeating: 1, count: chunks) { failures += 1 }
+            if section % 60 == 59 { usleep(3_000) } else if section % 6 == 5 { usleep(200) }
+        }
+        #expect(failures == 0)
+    }
+
     /// A section started from inside a chunk (nested) runs inline instead of
     /// waiting for the busy pool, which would deadlock.
     @Test("nested sections complete and visit every index once")
