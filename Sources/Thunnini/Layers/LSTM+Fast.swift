@@ -346,15 +346,27 @@ extension LSTM {
                 // dW[w, c] += sum_b row_w(b, t) dA[(b, t), c] for t descending,
                 // b ascending (the scalar kernel's order), with the block's
                 // operand rows [1, x_t, h_{t-1}] as A^T: the bias is the
-                // product with ones (`1 * v == v` exactly). At t = 0 the h
-                // rows are left out, as they are last. Columns are split
-                // across threads (panels of eight); each element's sum stays,
-                // in order, in one thread.
+                // product with ones (`1 * v == v` exactly). The block's rows
+                // lie in exactly that order (row s B + b for its s-th step
+                // from the end), so its steps are one product with inner
+                // length steps x B, each sum continuing from one step to the
+                // next as it would over separate products. At t = 0 the h
+                // rows are left out: that step, the last, is a product of its
+                // own over the first 1 + in rows. Columns are split across
+                // threads (panels of eight); each element's sum stays, in
+                // order, in one thread.
+                let fullSteps = blockEnd - max(blockStart, 1)
                 Parallel.forEachChunk(of: panels) { panelChunk in
                     let columns = (panelChunk.lowerBound * 8)..<min(fused, panelChunk.upperBound * 8)
-                    for t in (blockStart..<blockEnd).reversed() {
-                        let firstRow = (blockEnd - 1 - t) * batch
-                        MatrixProduct.accumulate(rows: t > 0 ? width : 1 + inputSize, inner: batch, columns: columns.count,
+                    if fullSteps > 0 {
+                        MatrixProduct.accumulate(rows: width, inner: fullSteps * batch, columns: columns.count,
+                                                 a: .init(operandsShared.base, rowStride: 1, innerStride: width),
+                                                 b: dAShared.base + columns.lowerBound,
+                                                 bRowStride: fused, c: dwP.base + columns.lowerBound, cRowStride: fused)
+                    }
+                    if blockStart == 0 {
+                        let firstRow = (blockEnd - 1) * batch
+                        MatrixProduct.accumulate(rows: 1 + inputSize, inner: batch, columns: columns.count,
                                                  a: .init(operandsShared.base + firstRow * width, rowStride: 1, innerStride: width),
                                                  b: dAShared.base + firstRow * fused + columns.lowerBound,
                                                  bRowStride: fused, c: dwP.base + columns.lowerBound, cRowStride: fused)

@@ -9,20 +9,30 @@ public enum SoftmaxCrossEntropy {
     public static func logSoftmax(_ z: Tensor) -> Tensor {
         precondition(z.rank >= 1, "log-softmax needs at least one axis")
         let width = z.lastAxisCount
-        var logP = Tensor.zeros(like: z)
-        guard width > 0 else { return logP }
-        for row in 0..<z.rowCount {
-            let start = row * width
-            var largest = -Double.infinity
-            for v in 0..<width { largest = Swift.max(largest, z.storage[start + v]) }
-            var total = 0.0
-            for v in 0..<width { total += exp(z.storage[start + v] - largest) }
-            let logTotal = log(total)
-            for v in 0..<width {
-                logP.storage[start + v] = (z.storage[start + v] - largest) - logTotal
+        guard width > 0 else { return Tensor.zeros(like: z) }
+        return Tensor(shape: z.shape) { logP in z.withPointer { zP in
+            let out = SharedPointer(logP)
+            forEachRowChunk(z.rowCount) { rows in
+                for row in rows { logSoftmaxRow(zP + row * width, width: width, into: out.base + row * width) }
             }
-        }
-        return logP
+        }}
+    }
+
+    /// One row of `logSoftmax`.
+    @inline(__always)
+    static func logSoftmaxRow(_ z: UnsafePointer<Double>, width: Int, into logP: UnsafeMutablePointer<Double>) {
+        var largest = -Double.infinity
+        for v in 0..<width { largest = Swift.max(largest, z[v]) }
+        var total = 0.0
+        for v in 0..<width { total += exp(z[v] - largest) }
+        let logTotal = log(total)
+        for v in 0..<width { logP[v] = (z[v] - largest) - logTotal }
+    }
+
+    /// Rows are independent outputs: chunks of rows run on several threads
+    /// (the same operations per row, so the same bits at any thread count).
+    static func forEachRowChunk(_ rows: Int, _ body: (Range<Int>) -> Void) {
+        Parallel.forEachChunk(of: rows, minimumPerChunk: 1024, body)
     }
 
     /// Instant losses `-sum_v y[v] log_softmax(z)[v]`, one per row: shape
@@ -32,16 +42,20 @@ public enum SoftmaxCrossEntropy {
         precondition(z.shape == y.shape, "logits \(z.shape) and labels \(y.shape) differ in shape")
         let width = z.lastAxisCount
         let logP = logSoftmax(z)
-        var losses = Tensor.zeros(Array(z.shape.dropLast()))
-        for row in 0..<z.rowCount {
-            var loss = 0.0
-            // Zero labels contribute nothing even where log p = -inf (a token of
-            // probability zero), as optax.safe_softmax_cross_entropy does.
-            for v in 0..<width where y.storage[row * width + v] != 0 {
-                loss -= y.storage[row * width + v] * logP.storage[row * width + v]
+        let losses = Tensor(shape: Array(z.shape.dropLast())) { lossesP in y.withPointer { yP in logP.withPointer { pP in
+            let out = SharedPointer(lossesP)
+            forEachRowChunk(z.rowCount) { rows in
+                for row in rows {
+                    var loss = 0.0
+                    // Zero labels contribute nothing even where log p = -inf (a token of
+                    // probability zero), as optax.safe_softmax_cross_entropy does.
+                    for v in 0..<width where yP[row * width + v] != 0 {
+                        loss -= yP[row * width + v] * pP[row * width + v]
+                    }
+                    out.base[row] = loss
+                }
             }
-            losses.storage[row] = loss
-        }
+        }}}
         return (losses, logP)
     }
 
@@ -53,17 +67,20 @@ public enum SoftmaxCrossEntropy {
         precondition(dLosses.shape == Array(logP.shape.dropLast()),
                      "loss gradient \(dLosses.shape) does not match rows of \(logP.shape)")
         let width = logP.lastAxisCount
-        var dz = Tensor.zeros(like: logP)
-        for row in 0..<logP.rowCount {
-            let start = row * width
-            var labelTotal = 0.0
-            for v in 0..<width { labelTotal += y.storage[start + v] }
-            let upstream = dLosses.storage[row]
-            for v in 0..<width {
-                let p = exp(logP.storage[start + v])
-                dz.storage[start + v] = upstream * (p * labelTotal - y.storage[start + v])
+        return Tensor(shape: logP.shape) { dzP in y.withPointer { yP in logP.withPointer { pP in dLosses.withPointer { dlP in
+            let dz = SharedPointer(dzP)
+            forEachRowChunk(logP.rowCount) { rows in
+                for row in rows {
+                    let start = row * width
+                    var labelTotal = 0.0
+                    for v in 0..<width { labelTotal += yP[start + v] }
+                    let upstream = dlP[row]
+                    for v in 0..<width {
+                        let p = exp(pP[start + v])
+                        dz.base[start + v] = upstream * (p * labelTotal - yP[start + v])
+                    }
+                }
             }
-        }
-        return dz
+        }}}}
     }
 }

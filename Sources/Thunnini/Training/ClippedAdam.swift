@@ -67,17 +67,24 @@ public struct ClippedAdam: Sendable {
             let g = grads[path]
             var m = firstMoment[path], v = secondMoment[path]
             let applies = moves(path)
-            var p = applies ? params[path] : Tensor(shape: [])
-            for i in 0..<g.count {
-                let gi = clip ? (g.storage[i] / norm) * h.maxGradNorm : g.storage[i]
-                m.storage[i] = (1 - h.b1) * gi + h.b1 * m.storage[i]
-                v.storage[i] = (1 - h.b2) * gi * gi + h.b2 * v.storage[i]
-                if applies {
-                    let mHat = m.storage[i] / firstCorrection
-                    let vHat = v.storage[i] / secondCorrection
-                    p.storage[i] += -h.learningRate * (mHat / ((vHat + h.epsRoot).squareRoot() + h.eps))
+            var p = applies ? params[path] : Tensor(shape: [0])
+            precondition(m.count == g.count && v.count == g.count && (!applies || p.count == g.count),
+                         "optimizer state, gradient and parameter at '\(path)' differ in size")
+            // Through pointers, so that the loop vectorises (no per-element
+            // uniqueness or bounds checks); the same expression per element.
+            // pP is read only where the method moves the path.
+            g.withPointer { gP in m.withMutablePointer { mP in v.withMutablePointer { vP in p.withMutablePointer { pP in
+                for i in 0..<g.count {
+                    let gi = clip ? (gP[i] / norm) * h.maxGradNorm : gP[i]
+                    mP[i] = (1 - h.b1) * gi + h.b1 * mP[i]
+                    vP[i] = (1 - h.b2) * gi * gi + h.b2 * vP[i]
+                    if applies {
+                        let mHat = mP[i] / firstCorrection
+                        let vHat = vP[i] / secondCorrection
+                        pP[i] += -h.learningRate * (mHat / ((vHat + h.epsRoot).squareRoot() + h.eps))
+                    }
                 }
-            }
+            }}}}
             firstMoment[path] = m
             secondMoment[path] = v
             if applies { params[path] = p }
