@@ -39,7 +39,7 @@ extension LSTM {
     /// Fast twin of `forward`; results equal it bit for bit.
     public static func forwardFast(_ x: Tensor, parameters p: Parameters) -> (hiddens: Tensor, cache: Cache) {
         let (batch, length, _) = checkShapes(x, p)
-        let (width, H) = (1 + x.shape[2] + p.hiddenSize, p.hiddenSize)
+        let H = p.hiddenSize
         // Every element of the four outputs is written below.
         let outputs = Tensor.writingEveryElement(shapes: [[batch, length, H], [length * batch, H],
                                                           [length * batch, H], [length * batch, 4 * H]]) { pointers in
@@ -50,12 +50,7 @@ extension LSTM {
                 func rows(_ base: SharedPointer, _ rowWidth: Int) -> StepRows {
                     StepRows(base: base.base + chunk.lowerBound * rowWidth, period: length, stride: batch * rowWidth)
                 }
-                // The operand rows [1, x_t, h_{t-1}] in one buffer the chunk
-                // reuses at every step (the backward pass reads x and h from
-                // the input and the output instead).
-                let operands = UnsafeMutablePointer<Double>.allocate(capacity: chunk.count * width)
-                return (inputs: StepRows(base: operands, period: 1, stride: 0), gates: rows(aP, 4 * H), cells: rows(cP, H),
-                        tanhCells: rows(tcP, H), release: { operands.deallocate() })
+                return (gates: rows(aP, 4 * H), cells: rows(cP, H), tanhCells: rows(tcP, H), release: {})
             }
         }
         let (hiddens, cells, tanhCells, activated) = (outputs[0], outputs[1], outputs[2], outputs[3])
@@ -71,19 +66,16 @@ extension LSTM {
     public static func hiddensOnly(_ x: Tensor, parameters p: Parameters) -> Tensor {
         if KernelMode.useReferenceKernels { return forwardReference(x, parameters: p).hiddens }
         let (batch, length, _) = checkShapes(x, p)
-        let (width, H) = (1 + x.shape[2] + p.hiddenSize, p.hiddenSize)
+        let H = p.hiddenSize
         return Tensor(shape: [batch, length, H]) { hP in
             runSteps(x, parameters: p, hiddens: hP) { chunk in
                 let rows = chunk.count
-                // One step's rows, overwritten at every step: h_t goes into the
-                // operand row after step t's product has read h_{t-1}, and c_t
-                // into c_{t-1}'s place, each element after reading its own
+                // One step's rows, overwritten at every step: c_t goes into
+                // c_{t-1}'s place, each element after reading its own
                 // previous value.
-                let buffer = UnsafeMutablePointer<Double>.allocate(capacity: rows * (width + 4 * H + 2 * H))
-                let gates = buffer + rows * width
-                let cells = gates + rows * 4 * H
-                return (inputs: StepRows(base: buffer, period: 1, stride: 0),
-                        gates: StepRows(base: gates, period: 1, stride: 0),
+                let buffer = UnsafeMutablePointer<Double>.allocate(capacity: rows * (4 * H + 2 * H))
+                let cells = buffer + rows * 4 * H
+                return (gates: StepRows(base: buffer, period: 1, stride: 0),
                         cells: StepRows(base: cells, period: 1, stride: 0),
                         tanhCells: StepRows(base: cells + rows * H, period: 1, stride: 0),
                         release: { buffer.deallocate() })
@@ -115,15 +107,17 @@ extension LSTM {
     }
 
     /// The forward time loop, in parallel over chunks of sequences, writing
-    /// h (`[B, L, H]`) to `hiddens` and each step's operand rows, gates, c
-    /// and tanh(c) where `storage(chunk)` says (it may hand out buffers,
-    /// freed by its `release`).
+    /// h (`[B, L, H]`) to `hiddens` and each step's gates, c and tanh(c)
+    /// where `storage(chunk)` says (it may hand out buffers, freed by its
+    /// `release`). Each chunk builds its step's operand rows `[x_t, h_{t-1}]`
+    /// in one buffer it reuses at every step (the backward pass reads x and
+    /// h from the layer's input and output instead).
     static func runSteps(_ x: Tensor, parameters p: Parameters, hiddens: UnsafeMutablePointer<Double>,
-                         storage: (Range<Int>) -> (inputs: StepRows, gates: StepRows, cells: StepRows,
+                         storage: (Range<Int>) -> (gates: StepRows, cells: StepRows,
                                                    tanhCells: StepRows, release: () -> Void)) {
         let (batch, length, inputSize) = (x.shape[0], x.shape[1], x.shape[2])
         let H = p.hiddenSize
-        let (fused, width) = (4 * H, 1 + inputSize + H)
+        let (fused, width) = (4 * H, inputSize + H)
         // [W_i; W_h]: the input kernel's rows, then the recurrent kernel's.
         let stackedKernel = Tensor(shape: [inputSize + H, fused],
                                    storage: fuse(p.gates.map(\.inputKernel), rows: inputSize, hiddenSize: H).storage
@@ -136,23 +130,20 @@ extension LSTM {
             Parallel.forEachChunk(of: batch, minimumPerChunk: 4) { chunk in
                 let rows = chunk.count
                 let stored = storage(chunk)
-                defer { stored.release() }
+                let inputs = UnsafeMutablePointer<Double>.allocate(capacity: rows * width)
+                defer { stored.release(); inputs.deallocate() }
                 for t in 0..<length {
-                    let inputs = stored.inputs.at(t)
                     let a = stored.gates.at(t)
-                    // Row r: [1, x_t] (h_{t-1} was written by step t - 1; h_{-1} = 0).
+                    // Row r: x_t (h_{t-1} was written by step t - 1; step 0
+                    // reads no h, h_{-1} being 0).
                     for r in 0..<rows {
-                        let b = chunk.lowerBound + r
-                        let row = inputs + r * width
-                        row[0] = 1
-                        copy(xP + (b * length + t) * inputSize, to: row + 1, count: inputSize)
-                        if t == 0 { (row + 1 + inputSize).update(repeating: 0, count: H) }
+                        copy(xP + ((chunk.lowerBound + r) * length + t) * inputSize, to: inputs + r * width, count: inputSize)
                     }
                     // a = b_h, then + x_t W_i (i order), then + h_{t-1} W_h (k
                     // order): one product over [x_t, h_{t-1}] and [W_i; W_h]
                     // (over x_t and W_i alone at t = 0), every sum starting at
                     // the bias row (not copied into the gates first).
-                    let operands = MatrixProduct.Operand(UnsafePointer(inputs) + 1, rowStride: width)
+                    let operands = MatrixProduct.Operand(UnsafePointer(inputs), rowStride: width)
                     if t > 0 {
                         MatrixProduct.accumulate(rows: rows, a: operands, packed: packedKernel, c: a, cRowStride: fused,
                                                  startingFromRow: biasP)
@@ -196,7 +187,7 @@ extension LSTM {
                             j += 1
                         }
                         if t + 1 < length {
-                            copy(UnsafePointer(h), to: stored.inputs.at(t + 1) + r * width + 1 + inputSize, count: H)
+                            copy(UnsafePointer(h), to: inputs + r * width + inputSize, count: H)
                         }
                     }
                 }
