@@ -20,6 +20,8 @@
 /// independent chains to overlap. When every lane is inside the range where
 /// no special case applies (the common case), the range masks are skipped;
 /// they change nothing for such lanes, so both paths give the same bits.
+/// exp's ordinary path (every lane within 700 of 0) also scales by `2^n` in
+/// one exact multiplication instead of two exact halves: the same bits.
 /// Scalar calls fill the sixteen lanes with copies of their argument.
 public enum Elementary {
     /// Sixteen lanes: the width of the one implementation.
@@ -108,12 +110,27 @@ public enum Elementary {
         return result
     }
 
-    /// e^x in each lane (the same bits as `expChecked`: when every lane is in
-    /// range, the checks would replace nothing).
+    /// Below this |y|, `2^n` and `2^n (1 + q(r))` are normal doubles
+    /// (|n| <= 1010), so one multiplication by `2^n` is exact.
+    static let normalScaleLimit = 700.0
+
+    /// `2^n (1 + q(r))` for |y| <= `normalScaleLimit`, with one multiplication
+    /// by `2^n`: exact there, as each of `expInRange`'s two half-power
+    /// multiplications is, so both give the same bits (the same rounded
+    /// `1 + q(r)`, scaled exactly).
+    @inline(__always)
+    static func expWithNormalScale(_ y: Vector) -> Vector {
+        let (n, r) = reduce(y)
+        return (1 + expm1Polynomial(r)) * powerOfTwo(n)
+    }
+
+    /// e^x in each lane (the same bits as `expChecked`: when every lane is
+    /// within `normalScaleLimit` of 0, the checks would replace nothing and
+    /// the scaling is exact either way).
     @inline(__always)
     public static func exp(_ x: Vector) -> Vector {
-        let inRange = (x .>= Vector(repeating: expUnderflow)) .& (x .<= Vector(repeating: expOverflow))
-        return _fastPath(allLanes(inRange)) ? expInRange(x) : expChecked(x)
+        let ordinary = magnitude(x) .<= Vector(repeating: normalScaleLimit)
+        return _fastPath(allLanes(ordinary)) ? expWithNormalScale(x) : expChecked(x)
     }
 
     /// `tanh|x| = e / (e + 2)` with `e = e^(2|x|) - 1`, for |x| <= 22.

@@ -110,5 +110,26 @@ struct ElementaryTests {
         #expect(Elementary.tanh(Elementary.Vector(repeating: -30))[15] == -1)
     }
 
+    /// exp's ordinary path scales by 2^n in one multiplication; the checked
+    /// path (and so every lane beyond |x| = 700) in two exact halves. Both must
+    /// give the same bits wherever the ordinary path is taken, including its
+    /// edge: this fails for a wrong exponent bias in the single power of two,
+    /// a limit so large that 2^n or the result leaves the normal range, or a
+    /// one-multiplication path that rounds differently.
+    @Test("exp's one-multiplication scaling gives the two-halves scaling's bits up to |x| = 700")
+    func oneMultiplicationScaling() {
+        let limit = Elementary.normalScaleLimit
+        var points = Array(stride(from: -limit, through: limit, by: 0.731)) + [limit, -limit, limit.nextDown, (-limit).nextUp]
+        points += Array(stride(from: -limit, to: -limit + 2, by: 0.0173)) + Array(stride(from: limit - 2, to: limit, by: 0.0173))
+        for x in points {
+            let vector = Elementary.Vector(repeating: x)
+            #expect(Self.same(Elementary.exp(vector)[0], Elementary.expChecked(vector)[0]), "at \(x)")
+            #expect(Self.same(Elementary.expWithNormalScale(vector)[0], Elementary.expInRange(vector)[0]), "at \(x)")
+        }
+        // Just beyond the limit, a vector takes the checked path and stays right.
+        #expect(Self.ulps(Elementary.exp(limit.nextUp), Foundation.exp(limit.nextUp)) <= 1)
+        #expect(Self.ulps(Elementary.exp(-708.5), Foundation.exp(-708.5)) <= 1)
+    }
+
     static func same(_ a: Double, _ b: Double) -> Bool { a.bitPattern == b.bitPattern || (a.isNaN && b.isNaN) }
 }
