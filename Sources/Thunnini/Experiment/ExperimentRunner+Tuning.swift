@@ -57,11 +57,12 @@ extension ExperimentRunner {
         return jobs
     }
 
-    /// How many runs go at once (lanes) and with how many threads each:
-    /// `min(threads, jobs)` lanes of `threads / lanes` threads, or fewer
-    /// lanes when the memory estimate with the experiment's largest phase
-    /// counted once more for each extra lane would exceed `budget`; one lane
-    /// with every thread when not even two fit.
+    /// How many runs go at once, and with how many threads each: with
+    /// `threadCount` threads and at least two runs, one run per thread (up
+    /// to the number of runs), each run's threads the rest of the division;
+    /// fewer when the memory estimate with that many training batches at
+    /// once (counting the experiment's largest phase for each extra one)
+    /// would exceed `budget`; one run with every thread otherwise.
     static func tuningLanes(jobs: Int, threads: Int, estimate: MemoryEstimate,
                             budget: Int = MemoryBudget.bytes) -> (lanes: Int, threadsPerLane: Int) {
         var lanes = max(1, min(threads, jobs))
