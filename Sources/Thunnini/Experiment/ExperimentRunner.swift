@@ -81,38 +81,56 @@ public struct ExperimentRunner {
         }
         let batchSize = spec.evalBatchSize >= 1 ? spec.evalBatchSize : nil
         func evaluate(_ method: String, parameters: ParameterTree, prefix: Prefix) throws {
-            let evaluations = try evaluateOnSources(method, predictor: predictor, parameters: parameters, prefix: prefix,
-                                                    sources: sources, batchSize: batchSize)
-            for (source, evaluation) in zip(sources, evaluations) {
-                results.addRepetition(source: source.name, method: method, losses: evaluation.losses,
-                                      groundTruth: source.groundTruthLosses, logProbs: evaluation.logProbabilities)
+            // One progress step per evaluation source.
+            let reporter = progress("evaluate \(method)", total: sources.count).reporter
+            for (index, source) in sources.enumerated() {
+                let result = try Evaluation.evaluate(predictor: predictor, parameters: parameters, sequences: source.sequences,
+                                                     prefix: prefix, batchSize: batchSize)
+                results.addRepetition(source: source.name, method: method, losses: result.instantLosses,
+                                      groundTruth: source.groundTruthLosses, logProbs: result.logProbabilities)
+                reporter?.update(step: index + 1)
             }
+            reporter?.finish()
         }
 
         // Networks whose internal states the dynamics figure shows, in its order.
         var dynamicsNetworks: [(name: String, parameters: ParameterTree, prefix: Prefix)] = [("NoTuning", parameters, .none)]
 
-        // Tuning: every config, every repetition, evaluated on every source
-        // (several runs at once when there are threads for them; the
-        // outcomes are added in the listed order, so the same results).
+        // Tuning: every config, every repetition, evaluated on every source.
         let tuningGenerator = try makeDataGenerator(spec.tuningDataConfig)
-        let jobs = tuningJobs()
-        let outcomes = try runTuningJobs(jobs, predictor: predictor, parameters: parameters, sources: sources, batchSize: batchSize)
-        for (job, outcome) in zip(jobs, outcomes) {
-            let (config, tuned) = (job.config, outcome.tuned)
-            results.tuningRuns[job.name, default: []].append(.init(losses: tuned.losses, gradientNorms: tuned.gradientNorms,
-                                                                   initialPrefix: tuned.initialPrefix, prefix: tuned.prefix,
-                                                                   parameters: config.tuningMethod.isPrefixMethod ? nil : tuned.parameters))
-            for (source, evaluation) in zip(sources, outcome.evaluations) {
-                results.addRepetition(source: source.name, method: job.name, losses: evaluation.losses,
-                                      groundTruth: source.groundTruthLosses, logProbs: evaluation.logProbabilities)
-            }
-            let tunedPrefix = Prefix(type: config.tuningMethod.prefixType ?? .none, values: tuned.prefix)
-            if job.repetition == 1 && config.tuningMethod.isPrefixMethod {
-                dynamicsNetworks.append((job.name, tuned.parameters, tunedPrefix))
-            }
-            if job.repetition == 1 && config.tuningMethod == .prefixReal && !dynamicsNetworks.contains(where: { $0.name == Baseline.randomPF.rawValue }) {
-                dynamicsNetworks.insert((Baseline.randomPF.rawValue, parameters, Prefix(type: .prepend, values: tuned.initialPrefix)), at: 1)
+        for named in spec.tuningConfigs {
+            let config = named.config
+            var prefixKey = RandomKey(seed: UInt64(config.prefixInitSeed))
+            var dataSeed = config.dataGenSeed
+            for repetition in 1...config.numTuningRepetitions {
+                var initialPrefix: Tensor? = nil
+                if let prefixType = config.tuningMethod.prefixType {
+                    let (next, now) = prefixKey.split()
+                    prefixKey = next
+                    let width = prefixType == .embedding ? spec.predictorConfig.embeddingDimensionality : spec.predictorConfig.tokenDimensionality
+                    initialPrefix = Tuning.initialPrefix(length: config.prefixLength!, width: width, method: config.prefixInitMethod!, key: now)
+                }
+                if config.iterateDatagenSeedOverRepetitions { dataSeed += 1 }
+                let (reporter, onStep) = progress("tune \(named.name) rep \(repetition)/\(config.numTuningRepetitions)", total: config.numTuningSteps + 1)
+                let tuned: Tuning.Result
+                do {
+                    tuned = try Tuning.tune(predictor: predictor, parameters: parameters, data: spec.tuningDataConfig,
+                                            config: config, initialPrefix: initialPrefix, overrideDataGenSeed: dataSeed, onStep: onStep)
+                } catch let error as ThunniniError {
+                    throw ThunniniError("tuning_configs[\(named.name)] repetition \(repetition): \(error.message)")
+                }
+                reporter?.finish()
+                results.tuningRuns[named.name, default: []].append(.init(losses: tuned.losses, gradientNorms: tuned.gradientNorms,
+                                                                         initialPrefix: tuned.initialPrefix, prefix: tuned.prefix,
+                                                                         parameters: config.tuningMethod.isPrefixMethod ? nil : tuned.parameters))
+                let tunedPrefix = Prefix(type: config.tuningMethod.prefixType ?? .none, values: tuned.prefix)
+                try evaluate(named.name, parameters: tuned.parameters, prefix: tunedPrefix)
+                if repetition == 1 && config.tuningMethod.isPrefixMethod {
+                    dynamicsNetworks.append((named.name, tuned.parameters, tunedPrefix))
+                }
+                if repetition == 1 && config.tuningMethod == .prefixReal && !dynamicsNetworks.contains(where: { $0.name == Baseline.randomPF.rawValue }) {
+                    dynamicsNetworks.insert((Baseline.randomPF.rawValue, parameters, Prefix(type: .prepend, values: tuned.initialPrefix)), at: 1)
+                }
             }
         }
 
