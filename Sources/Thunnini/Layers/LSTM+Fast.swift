@@ -12,7 +12,8 @@ import Foundation
 ///   the forward time loop in parallel, and the backward time loop block by
 ///   block (four steps each);
 /// - the cache is time-major (row `t B + b`), so each step's rows are
-///   contiguous;
+///   contiguous, and x, h and their gradients may be too
+///   (`SequenceLayout`, LSTM+Layout.swift);
 /// - `dh_{t-1}` and `dx_t` are one product each over the 4H pre-activation
 ///   gradients (the scalar kernel's one sum per element, gate by gate);
 /// - the weight gradients, which sum over every (t, b) in the scalar kernel's
@@ -23,29 +24,36 @@ import Foundation
 extension LSTM {
     /// The layer's forward pass: `forwardFast`, or `forwardReference` under
     /// `KernelMode.useReferenceKernels` (the results are the same bit for bit).
-    public static func forward(_ x: Tensor, parameters p: Parameters) -> (hiddens: Tensor, cache: Cache) {
-        KernelMode.useReferenceKernels ? forwardReference(x, parameters: p) : forwardFast(x, parameters: p)
+    /// x is in `inputLayout`; h and the cache are in `outputLayout`.
+    public static func forward(_ x: Tensor, parameters p: Parameters, inputLayout: SequenceLayout = .batchMajor,
+                               outputLayout: SequenceLayout = .batchMajor) -> (hiddens: Tensor, cache: Cache) {
+        KernelMode.useReferenceKernels
+            ? forwardReference(x, parameters: p, inputLayout: inputLayout, outputLayout: outputLayout)
+            : forwardFast(x, parameters: p, inputLayout: inputLayout, outputLayout: outputLayout)
     }
 
     /// The layer's backward pass: `backwardFast`, or `backwardReference` under
-    /// `KernelMode.useReferenceKernels`.
+    /// `KernelMode.useReferenceKernels`. `dHiddens` and `dCells` are in the
+    /// cache's output layout, dL/dx in its input layout.
     public static func backward(dHiddens: Tensor, dCells: Tensor?, cache: Cache,
                                 parameters p: Parameters) -> (input: Tensor, parameters: Parameters) {
         KernelMode.useReferenceKernels
-            ? backwardReference(dHiddens: dHiddens, dCells: dCells, cache: cache, parameters: p)
+            ? backwardReferenceInCacheLayouts(dHiddens: dHiddens, dCells: dCells, cache: cache, parameters: p)
             : backwardFast(dHiddens: dHiddens, dCells: dCells, cache: cache, parameters: p)
     }
 
     /// Fast twin of `forward`; results equal it bit for bit.
-    public static func forwardFast(_ x: Tensor, parameters p: Parameters) -> (hiddens: Tensor, cache: Cache) {
-        let (batch, length, _) = checkShapes(x, p)
+    public static func forwardFast(_ x: Tensor, parameters p: Parameters, inputLayout: SequenceLayout = .batchMajor,
+                                   outputLayout: SequenceLayout = .batchMajor) -> (hiddens: Tensor, cache: Cache) {
+        let (batch, length, _) = checkShapes(x, p, inputLayout)
         let H = p.hiddenSize
         // Every element of the four outputs is written below.
-        let outputs = Tensor.writingEveryElement(shapes: [[batch, length, H], [length * batch, H],
-                                                          [length * batch, H], [length * batch, 4 * H]]) { pointers in
+        let outputs = Tensor.writingEveryElement(shapes: [outputLayout.shape(batch: batch, length: length, width: H),
+                                                          [length * batch, H], [length * batch, H],
+                                                          [length * batch, 4 * H]]) { pointers in
             let (hP, cP, tcP, aP) = (SharedPointer(pointers[0]), SharedPointer(pointers[1]),
                                      SharedPointer(pointers[2]), SharedPointer(pointers[3]))
-            runSteps(x, parameters: p, hiddens: hP.base) { chunk in
+            runSteps(x, parameters: p, layouts: (inputLayout, outputLayout), hiddens: hP.base) { chunk in
                 // The cache's time-major rows: step t of the chunk at row t B + chunk start.
                 func rows(_ base: SharedPointer, _ rowWidth: Int) -> StepRows {
                     StepRows(base: base.base + chunk.lowerBound * rowWidth, period: length, stride: batch * rowWidth)
@@ -54,7 +62,8 @@ extension LSTM {
             }
         }
         let (hiddens, cells, tanhCells, activated) = (outputs[0], outputs[1], outputs[2], outputs[3])
-        let cache = Cache(input: x, hiddens: hiddens, gates: activated, cellsByStep: cells, tanhCellsByStep: tanhCells)
+        let cache = Cache(input: x, hiddens: hiddens, gates: activated, cellsByStep: cells, tanhCellsByStep: tanhCells,
+                          inputLayout: inputLayout, outputLayout: outputLayout)
         return (hiddens, cache)
     }
 
@@ -63,12 +72,15 @@ extension LSTM {
     /// `forward(x).hiddens`), with each chunk's step rows in small buffers it
     /// reuses at every step instead of the `L B`-row cache tensors, which a
     /// forward pass with no backward pass would only write to memory.
-    public static func hiddensOnly(_ x: Tensor, parameters p: Parameters) -> Tensor {
-        if KernelMode.useReferenceKernels { return forwardReference(x, parameters: p).hiddens }
-        let (batch, length, _) = checkShapes(x, p)
+    public static func hiddensOnly(_ x: Tensor, parameters p: Parameters, inputLayout: SequenceLayout = .batchMajor,
+                                   outputLayout: SequenceLayout = .batchMajor) -> Tensor {
+        if KernelMode.useReferenceKernels {
+            return forwardReference(x, parameters: p, inputLayout: inputLayout, outputLayout: outputLayout).hiddens
+        }
+        let (batch, length, _) = checkShapes(x, p, inputLayout)
         let H = p.hiddenSize
-        return Tensor(shape: [batch, length, H]) { hP in
-            runSteps(x, parameters: p, hiddens: hP) { chunk in
+        return Tensor(shape: outputLayout.shape(batch: batch, length: length, width: H)) { hP in
+            runSteps(x, parameters: p, layouts: (inputLayout, outputLayout), hiddens: hP) { chunk in
                 let rows = chunk.count
                 // One step's rows, overwritten at every step: c_t goes into
                 // c_{t-1}'s place, each element after reading its own
@@ -93,10 +105,9 @@ extension LSTM {
         @inline(__always) func at(_ t: Int) -> UnsafeMutablePointer<Double> { base + (t % period) * stride }
     }
 
-    /// The checked shapes `(B, L, in)` of an LSTM layer's input and parameters.
-    static func checkShapes(_ x: Tensor, _ p: Parameters) -> (batch: Int, length: Int, inputSize: Int) {
-        precondition(x.rank == 3, "LSTM expects [B, L, in], got \(x.shape)")
-        let (batch, length, inputSize) = (x.shape[0], x.shape[1], x.shape[2])
+    /// The checked shapes `(B, L, in)` of an LSTM layer's input (in `layout`) and parameters.
+    static func checkShapes(_ x: Tensor, _ p: Parameters, _ layout: SequenceLayout) -> (batch: Int, length: Int, inputSize: Int) {
+        let (batch, length, inputSize) = layout.dimensions(of: x)
         for gate in p.gates {
             precondition(gate.inputKernel.shape == [inputSize, p.hiddenSize]
                          && gate.recurrentKernel.shape == [p.hiddenSize, p.hiddenSize]
@@ -107,15 +118,19 @@ extension LSTM {
     }
 
     /// The forward time loop, in parallel over chunks of sequences, writing
-    /// h (`[B, L, H]`) to `hiddens` and each step's gates, c and tanh(c)
+    /// h (in the output layout) to `hiddens` and each step's gates, c and tanh(c)
     /// where `storage(chunk)` says (it may hand out buffers, freed by its
     /// `release`). Each chunk builds its step's operand rows `[x_t, h_{t-1}]`
     /// in one buffer it reuses at every step (the backward pass reads x and
     /// h from the layer's input and output instead).
-    static func runSteps(_ x: Tensor, parameters p: Parameters, hiddens: UnsafeMutablePointer<Double>,
+    static func runSteps(_ x: Tensor, parameters p: Parameters, layouts: (input: SequenceLayout, output: SequenceLayout),
+                         hiddens: UnsafeMutablePointer<Double>,
                          storage: (Range<Int>) -> (gates: StepRows, cells: StepRows,
                                                    tanhCells: StepRows, release: () -> Void)) {
-        let (batch, length, inputSize) = (x.shape[0], x.shape[1], x.shape[2])
+        let (batch, length, inputSize) = layouts.input.dimensions(of: x)
+        // Rows of x and h between consecutive sequences of a step.
+        let (xSequenceStride, hSequenceStride) = (layouts.input.sequenceStride(length: length),
+                                                  layouts.output.sequenceStride(length: length))
         let H = p.hiddenSize
         let (fused, width) = (4 * H, inputSize + H)
         // [W_i; W_h]: the input kernel's rows, then the recurrent kernel's.
@@ -136,8 +151,9 @@ extension LSTM {
                     let a = stored.gates.at(t)
                     // Row r: x_t (h_{t-1} was written by step t - 1; step 0
                     // reads no h, h_{-1} being 0).
+                    let xFirst = xP + layouts.input.row(chunk.lowerBound, t, batch: batch, length: length) * inputSize
                     for r in 0..<rows {
-                        copy(xP + ((chunk.lowerBound + r) * length + t) * inputSize, to: inputs + r * width, count: inputSize)
+                        copy(xFirst + r * xSequenceStride * inputSize, to: inputs + r * width, count: inputSize)
                     }
                     // a = b_h, then + x_t W_i (i order), then + h_{t-1} W_h (k
                     // order): one product over [x_t, h_{t-1}] and [W_i; W_h]
@@ -176,7 +192,8 @@ extension LSTM {
                         }
                         Elementary.tanh(c, into: tanhC, count: H)
                         // h = o tanh(c): the output, and step t + 1's operand row.
-                        let h = hShared.base + ((chunk.lowerBound + r) * length + t) * H
+                        let h = hShared.base + (layouts.output.row(chunk.lowerBound, t, batch: batch, length: length)
+                                                + r * hSequenceStride) * H
                         j = 0
                         while j + 4 <= H {
                             store4(load4(o + j) * load4(tanhC + j), h + j)
@@ -213,7 +230,7 @@ extension LSTM {
     /// as `backward(...).input`, for prefix tuning.
     public static func inputGradient(dHiddens: Tensor, dCells: Tensor?, cache: Cache, parameters p: Parameters) -> Tensor {
         KernelMode.useReferenceKernels
-            ? backwardReference(dHiddens: dHiddens, dCells: dCells, cache: cache, parameters: p).input
+            ? backwardReferenceInCacheLayouts(dHiddens: dHiddens, dCells: dCells, cache: cache, parameters: p).input
             : backwardFast(dHiddens: dHiddens, dCells: dCells, cache: cache, parameters: p, weightGradients: false).input
     }
 
@@ -228,10 +245,15 @@ extension LSTM {
     static func backwardFast(dHiddens: Tensor, dCells: Tensor?, cache: Cache, parameters p: Parameters,
                              weightGradients: Bool) -> (input: Tensor, parameters: Parameters?) {
         let x = cache.input
-        let (batch, length, inputSize) = (x.shape[0], x.shape[1], x.shape[2])
+        let (inputLayout, outputLayout) = (cache.inputLayout, cache.outputLayout)
+        let (batch, length, inputSize) = inputLayout.dimensions(of: x)
         let H = p.hiddenSize
-        precondition(dHiddens.shape == [batch, length, H], "LSTM hidden gradient \(dHiddens.shape)")
-        if let dCells { precondition(dCells.shape == [batch, length, H], "LSTM cell gradient \(dCells.shape)") }
+        let hShape = outputLayout.shape(batch: batch, length: length, width: H)
+        precondition(dHiddens.shape == hShape, "LSTM hidden gradient \(dHiddens.shape), expected \(hShape)")
+        if let dCells { precondition(dCells.shape == hShape, "LSTM cell gradient \(dCells.shape), expected \(hShape)") }
+        // Rows of x (and dx) and of h (and dh, dc) between consecutive sequences of a step.
+        let (xSequenceStride, hSequenceStride) = (inputLayout.sequenceStride(length: length),
+                                                  outputLayout.sequenceStride(length: length))
         let fused = 4 * H
         let gates = p.gates
         // W^T per gate, stacked: row g H + j of `recurrentT` is column j of W_h<g>.
@@ -276,9 +298,12 @@ extension LSTM {
                         let firstRow = (blockEnd - 1 - t) * batch + chunk.lowerBound
                         // This step's rows of the time-major cache are contiguous.
                         let first = t * batch + chunk.lowerBound
+                        // The chunk's first rows of x (and dx) and of h (and dh) at step t.
+                        let xFirst = inputLayout.row(chunk.lowerBound, t, batch: batch, length: length)
+                        let hFirst = outputLayout.row(chunk.lowerBound, t, batch: batch, length: length)
                         for r in 0..<rows {
                             let b = chunk.lowerBound + r
-                            let row = (b * length + t) * H
+                            let row = (hFirst + r * hSequenceStride) * H
                             let step = (first + r) * H
                             let previousStep = step - batch * H    // read only for t > 0
                             let (iP, fP) = (gatesP + (first + r) * fused, gatesP + (first + r) * fused + H)
@@ -318,16 +343,19 @@ extension LSTM {
                             if weightGradients {
                                 let operands = operandsShared.base + (firstRow + r) * width
                                 operands[0] = 1
-                                copy(xP + (b * length + t) * inputSize, to: operands + 1, count: inputSize)
-                                if t > 0 { copy(hP + row - H, to: operands + 1 + inputSize, count: H) }
+                                copy(xP + (xFirst + r * xSequenceStride) * inputSize, to: operands + 1, count: inputSize)
+                                if t > 0 {
+                                    let previousRow = outputLayout.row(b, t - 1, batch: batch, length: length) * H
+                                    copy(hP + previousRow, to: operands + 1 + inputSize, count: H)
+                                }
                             }
                         }
                         // dx_t = da [W_i<i>; ...; W_i<o>]^T and dh_next = da [W_h<i>; ...; W_h<o>]^T,
                         // each one sum from zero over the 4H pre-activations.
                         let daRows = MatrixProduct.Operand(UnsafePointer(dAShared.base) + firstRow * fused, rowStride: fused)
                         MatrixProduct.accumulate(rows: rows, a: daRows, packed: packedInputT,
-                                                 c: dxP.base + (chunk.lowerBound * length + t) * inputSize,
-                                                 cRowStride: length * inputSize, startingFromZero: true)
+                                                 c: dxP.base + xFirst * inputSize,
+                                                 cRowStride: xSequenceStride * inputSize, startingFromZero: true)
                         guard t > 0 else { continue }
                         MatrixProduct.accumulate(rows: rows, a: daRows, packed: packedRecurrentT,
                                                  c: dhNext.base + chunk.lowerBound * H, cRowStride: H, startingFromZero: true)

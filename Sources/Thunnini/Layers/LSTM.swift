@@ -59,9 +59,11 @@ public enum LSTM {
     /// backward time loop streams them instead of gathering `[B, L, H]` rows
     /// that lie `L H` apart).
     public struct Cache: Sendable {
-        /// The input sequence, `[B, L, in]`.
+        /// The input sequence, `[B, L, in]` (`[L, B, in]` when `inputLayout`
+        /// is time-major).
         public var input: Tensor
-        /// h after each step, `[B, L, H]` (the layer's output).
+        /// h after each step, `[B, L, H]` (the layer's output; `[L, B, H]`
+        /// when `outputLayout` is time-major).
         public var hiddens: Tensor
         /// `[L B, 4H]`: row `t B + b` holds the activated gates i, f, g, o
         /// (H values each, in that order) of sequence b at step t.
@@ -71,20 +73,16 @@ public enum LSTM {
         /// `[L B, H]`: tanh(c) after each step, time-major like `cellsByStep`,
         /// kept so that the backward pass need not recompute it.
         public var tanhCellsByStep: Tensor
+        /// The layout of `input` (and of the backward pass's dL/dx).
+        public var inputLayout: SequenceLayout = .batchMajor
+        /// The layout of `hiddens` (and of the backward pass's dHiddens and dCells).
+        public var outputLayout: SequenceLayout = .batchMajor
 
         /// c after each step, `[B, L, H]` (rearranged from `cellsByStep`).
         public var cells: Tensor {
-            let (batch, length, hiddenSize) = (hiddens.shape[0], hiddens.shape[1], hiddens.shape[2])
-            return Tensor(shape: [batch, length, hiddenSize], writingEveryElement: { out in
-                cellsByStep.withPointer { byStep in
-                    for b in 0..<batch {
-                        for t in 0..<length {
-                            (out + (b * length + t) * hiddenSize).update(from: byStep + (t * batch + b) * hiddenSize,
-                                                                         count: hiddenSize)
-                        }
-                    }
-                }
-            })
+            let (batch, length, hiddenSize) = outputLayout.dimensions(of: hiddens)
+            return LSTM.rearranged(Tensor(shape: [length, batch, hiddenSize], storage: cellsByStep.storage),
+                                   from: .timeMajor, to: .batchMajor)
         }
     }
 

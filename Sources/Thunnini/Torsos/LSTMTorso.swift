@@ -47,15 +47,27 @@ public struct LSTMTorso: Torso {
         return parameters
     }
 
+    /// Layer n's input and output layouts: time-major between layers (each
+    /// step's rows contiguous for the next layer's time loop, forward and
+    /// backward), batch-major at the torso's own input and output. Layouts
+    /// move rows only, so the results are the same bits as batch-major
+    /// throughout (Docs/performance.md).
+    func layouts(_ layer: Int) -> (input: LSTM.SequenceLayout, output: LSTM.SequenceLayout) {
+        (layer == 0 ? .batchMajor : .timeMajor, layer == config.hiddenSizes.count - 1 ? .batchMajor : .timeMajor)
+    }
+
     public func forward(_ x: Tensor, parameters: ParameterTree, returnStates: Bool) throws -> TorsoForward {
         var caches: [LSTM.Cache] = []
         var states: [String: Tensor]? = returnStates ? [:] : nil
         var h = x
         for layer in config.hiddenSizes.indices {
-            let result = LSTM.forward(h, parameters: cellParameters(layer, parameters))
+            let (input, output) = layouts(layer)
+            let result = LSTM.forward(h, parameters: cellParameters(layer, parameters), inputLayout: input, outputLayout: output)
             caches.append(result.cache)
-            if returnStates { states?["layer\(layer)_cell"] = result.cache.cells }
-            states?["layer\(layer)_hidden"] = result.hiddens
+            if returnStates {
+                states?["layer\(layer)_cell"] = result.cache.cells
+                states?["layer\(layer)_hidden"] = LSTM.rearranged(result.hiddens, from: output, to: .batchMajor)
+            }
             h = result.hiddens
         }
         return TorsoForward(output: h, states: states, cache: caches)
@@ -67,7 +79,8 @@ public struct LSTMTorso: Torso {
         guard !returnStates else { return try forward(x, parameters: parameters, returnStates: true) }
         var h = x
         for layer in config.hiddenSizes.indices {
-            h = LSTM.hiddensOnly(h, parameters: cellParameters(layer, parameters))
+            let (input, output) = layouts(layer)
+            h = LSTM.hiddensOnly(h, parameters: cellParameters(layer, parameters), inputLayout: input, outputLayout: output)
         }
         return TorsoForward(output: h, states: nil, cache: [LSTM.Cache]())
     }

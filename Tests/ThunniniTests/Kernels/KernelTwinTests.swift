@@ -170,6 +170,89 @@ struct KernelTwinTests {
         }
     }
 
+    // The fast kernels in every pair of layouts against the reference on
+    // batch-major copies. Catches a row of x, h, dh, dc or dx found with the
+    // other layout's stride (a wrong sequence read or written), and a
+    // reference dispatcher that hands the reference kernel rows it does not
+    // expect. (70, 9, 3, 6): two chunks at 3 threads and a block whose rows
+    // cross the matrix product's k block.
+    @Test("LSTM fast kernels in time-major and batch-major layouts equal the reference, at 1 and 3 threads",
+          arguments: [(1, 1, 1, 1), (5, 7, 3, 5), (4, 6, 2, 13), (70, 9, 3, 6)])
+    func lstmLayouts(batch: Int, length: Int, inputSize: Int, hiddenSize: Int) {
+        var generator = LayerTestGenerator(seed: UInt64(7 + batch * 1000 + length * 100 + inputSize * 10 + hiddenSize))
+        func gate() -> LSTM.Gate {
+            LSTM.Gate(inputKernel: generator.tensor([inputSize, hiddenSize], scale: 0.5),
+                      recurrentKernel: generator.tensor([hiddenSize, hiddenSize], scale: 0.5),
+                      recurrentBias: generator.tensor([hiddenSize], scale: 0.5))
+        }
+        let p = LSTM.Parameters(inputGate: gate(), forgetGate: gate(), cellGate: gate(), outputGate: gate())
+        let x = generator.tensor([batch, length, inputSize])
+        let (dHiddens, dCells) = (generator.tensor([batch, length, hiddenSize]), generator.tensor([batch, length, hiddenSize]))
+        let reference = LSTM.forwardReference(x, parameters: p)
+        let referenceBackward = LSTM.backwardReference(dHiddens: dHiddens, dCells: dCells, cache: reference.cache, parameters: p)
+        let layouts: [LSTM.SequenceLayout] = [.batchMajor, .timeMajor]
+        for input in layouts {
+            for output in layouts {
+                let label = "input \(input), output \(output)"
+                func into(_ tensor: Tensor, _ layout: LSTM.SequenceLayout) -> Tensor {
+                    LSTM.rearranged(tensor, from: .batchMajor, to: layout)
+                }
+                let xIn = into(x, input)
+                for threads in [1, 3] {
+                    Parallel.$threadCountOverride.withValue(threads) {
+                        let fast = LSTM.forwardFast(xIn, parameters: p, inputLayout: input, outputLayout: output)
+                        #expect(Self.sameBits(fast.hiddens, into(reference.hiddens, output)), "hiddens, \(label)")
+                        #expect(Self.sameBits(fast.cache.cells, reference.cache.cells), "cells, \(label)")
+                        #expect(Self.sameBits(fast.cache.gates, reference.cache.gates), "gates, \(label)")
+                        let hiddensOnly = LSTM.hiddensOnly(xIn, parameters: p, inputLayout: input, outputLayout: output)
+                        #expect(Self.sameBits(hiddensOnly, into(reference.hiddens, output)), "hiddensOnly, \(label)")
+                        let backward = LSTM.backwardFast(dHiddens: into(dHiddens, output), dCells: into(dCells, output),
+                                                         cache: fast.cache, parameters: p)
+                        #expect(Self.sameBits(backward.input, into(referenceBackward.input, input)), "dx, \(label)")
+                        for (f, r) in zip(backward.parameters.gates, referenceBackward.parameters.gates) {
+                            #expect(Self.sameBits(f.inputKernel, r.inputKernel) && Self.sameBits(f.recurrentKernel, r.recurrentKernel)
+                                    && Self.sameBits(f.recurrentBias, r.recurrentBias), "weight gradients, \(label)")
+                        }
+                        let inputOnly = LSTM.inputGradient(dHiddens: into(dHiddens, output), dCells: into(dCells, output),
+                                                           cache: fast.cache, parameters: p)
+                        #expect(Self.sameBits(inputOnly, into(referenceBackward.input, input)), "input gradient, \(label)")
+                    }
+                }
+                // The public entry points under the reference kernels: the
+                // reference runs on batch-major copies, its results come back
+                // in the caller's layouts, and its backward pass also reads a
+                // cache that the fast forward pass wrote.
+                KernelMode.$useReferenceKernels.withValue(true) {
+                    let viaReference = LSTM.forward(xIn, parameters: p, inputLayout: input, outputLayout: output)
+                    #expect(Self.sameBits(viaReference.hiddens, into(reference.hiddens, output)), "reference hiddens, \(label)")
+                    let fastCache = LSTM.forwardFast(xIn, parameters: p, inputLayout: input, outputLayout: output).cache
+                    for cache in [viaReference.cache, fastCache] {
+                        let backward = LSTM.backward(dHiddens: into(dHiddens, output), dCells: into(dCells, output),
+                                                     cache: cache, parameters: p)
+                        #expect(Self.sameBits(backward.input, into(referenceBackward.input, input)), "reference dx, \(label)")
+                        #expect(Self.sameBits(backward.parameters.inputGate.inputKernel,
+                                              referenceBackward.parameters.inputGate.inputKernel), "reference dW_ii, \(label)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("Sequence layouts: rearranging moves rows, and back again gives the same tensor")
+    func sequenceLayouts() {
+        // [2, 3, 2] batch-major: row (b, t) holds (10 b + t, -(10 b + t)).
+        var values: [Double] = []
+        for b in 0..<2 { for t in 0..<3 { values += [Double(10 * b + t), -Double(10 * b + t)] } }
+        let batchMajor = Tensor(shape: [2, 3, 2], storage: values)
+        let timeMajor = LSTM.rearranged(batchMajor, from: .batchMajor, to: .timeMajor)
+        // Time-major: [3, 2, 2], row (t, b); catches a transposition of the
+        // wrong axes or a row written to the batch-major position.
+        #expect(timeMajor.shape == [3, 2, 2])
+        #expect(timeMajor.storage == [0, -0, 10, -10, 1, -1, 11, -11, 2, -2, 12, -12])
+        #expect(LSTM.rearranged(timeMajor, from: .timeMajor, to: .batchMajor) == batchMajor)
+        #expect(LSTM.rearranged(batchMajor, from: .batchMajor, to: .batchMajor) == batchMajor)
+    }
+
     @Test("GELU forward and backward twins (40003 elements: several chunks at 3 threads, a ragged last chunk)",
           arguments: [1, 3, 4, 5, 8, 31, 40_003])
     func gelu(count: Int) {
