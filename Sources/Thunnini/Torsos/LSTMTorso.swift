@@ -51,7 +51,7 @@ public struct LSTMTorso: Torso {
     /// step's rows contiguous for the next layer's time loop, forward and
     /// backward), batch-major at the torso's own input and output. Layouts
     /// move rows only, so the results are the same bits as batch-major
-    /// throughout (Docs/performance.md).
+    /// throughout (Docs/layers.md, "Layouts").
     func layouts(_ layer: Int) -> (input: LSTM.SequenceLayout, output: LSTM.SequenceLayout) {
         (layer == 0 ? .batchMajor : .timeMajor, layer == config.hiddenSizes.count - 1 ? .batchMajor : .timeMajor)
     }

@@ -131,23 +131,13 @@ struct KernelTwinTests {
         }
     }
 
-    /// Random LSTM parameters, every entry scaled by 0.5, gate by gate.
-    static func lstmParameters(_ generator: inout LayerTestGenerator, inputSize: Int, hiddenSize: Int) -> LSTM.Parameters {
-        func gate() -> LSTM.Gate {
-            LSTM.Gate(inputKernel: generator.tensor([inputSize, hiddenSize], scale: 0.5),
-                      recurrentKernel: generator.tensor([hiddenSize, hiddenSize], scale: 0.5),
-                      recurrentBias: generator.tensor([hiddenSize], scale: 0.5))
-        }
-        return LSTM.Parameters(inputGate: gate(), forgetGate: gate(), cellGate: gate(), outputGate: gate())
-    }
-
     // (70, 9, 3, 6): a block of four steps holds 280 rows, so the block's
     // single weight-gradient product crosses the matrix product's k block.
     @Test("LSTM forward (every cached tensor) and backward twins, with and without a cell gradient",
           arguments: [(1, 1, 1, 1), (2, 3, 1, 4), (5, 7, 3, 5), (9, 2, 16, 8), (4, 6, 2, 13), (3, 4, 5, 37), (70, 9, 3, 6)])
     func lstm(batch: Int, length: Int, inputSize: Int, hiddenSize: Int) {
         var generator = LayerTestGenerator(seed: UInt64(batch * 1000 + length * 100 + inputSize * 10 + hiddenSize))
-        let p = Self.lstmParameters(&generator, inputSize: inputSize, hiddenSize: hiddenSize)
+        let p = LSTMTests.parameters(&generator, input: inputSize, hidden: hiddenSize, kernelScale: 0.5)
         let x = generator.tensor([batch, length, inputSize])
         let fast = LSTM.forwardFast(x, parameters: p)
         let reference = LSTM.forwardReference(x, parameters: p)
@@ -185,7 +175,7 @@ struct KernelTwinTests {
           arguments: [(1, 1, 1, 1), (5, 7, 3, 5), (4, 6, 2, 13), (70, 9, 3, 6)])
     func lstmLayouts(batch: Int, length: Int, inputSize: Int, hiddenSize: Int) {
         var generator = LayerTestGenerator(seed: UInt64(7 + batch * 1000 + length * 100 + inputSize * 10 + hiddenSize))
-        let p = Self.lstmParameters(&generator, inputSize: inputSize, hiddenSize: hiddenSize)
+        let p = LSTMTests.parameters(&generator, input: inputSize, hidden: hiddenSize, kernelScale: 0.5)
         let x = generator.tensor([batch, length, inputSize])
         let (dHiddens, dCells) = (generator.tensor([batch, length, hiddenSize]), generator.tensor([batch, length, hiddenSize]))
         let reference = LSTM.forwardReference(x, parameters: p)

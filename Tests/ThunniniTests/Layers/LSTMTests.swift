@@ -4,10 +4,12 @@ import Testing
 
 @Suite("LSTM")
 struct LSTMTests {
-    static func parameters(_ random: inout LayerTestGenerator, input: Int, hidden: Int) -> LSTM.Parameters {
+    /// Random LSTM parameters, gate by gate: kernels scaled by `kernelScale`, biases by 0.5.
+    static func parameters(_ random: inout LayerTestGenerator, input: Int, hidden: Int,
+                           kernelScale: Double = 0.7) -> LSTM.Parameters {
         func gate() -> LSTM.Gate {
-            LSTM.Gate(inputKernel: random.tensor([input, hidden], scale: 0.7),
-                      recurrentKernel: random.tensor([hidden, hidden], scale: 0.7),
+            LSTM.Gate(inputKernel: random.tensor([input, hidden], scale: kernelScale),
+                      recurrentKernel: random.tensor([hidden, hidden], scale: kernelScale),
                       recurrentBias: random.tensor([hidden], scale: 0.5))
         }
         return LSTM.Parameters(inputGate: gate(), forgetGate: gate(), cellGate: gate(), outputGate: gate())
