@@ -6,15 +6,22 @@ import Thunnini
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Time pretraining, tuning and evaluation steps at the demo notebook's settings.",
+        abstract: "Time pretraining, tuning and evaluation steps at the demo notebook's settings or an experiment file's.",
         discussion: """
-            Each phase runs one untimed warm-up step, then --steps timed steps. Phases: pretrain \
-            (full_parameters), tune_prefix (prefix_soft, K = 6), tune_weights (embedding), evaluate \
-            (forward only). GFLOP/s counts matrix products only (Docs/performance.md).
+            Each phase runs one untimed warm-up step, then --steps timed steps. Phases at the demo \
+            settings (batches of 128 x 50 Random Coins): pretrain (full_parameters), tune_prefix \
+            (prefix_soft, K = 6), tune_weights (embedding), evaluate (forward only). With an \
+            experiment file: pretrain on its pretraining source, tune_prefix and tune_weights with \
+            the first prefix method and the first weight method of its tuning_configs on its tuning \
+            source, evaluate on its first evaluation source; a phase the file has nothing for is \
+            left out. GFLOP/s counts matrix products only (Docs/performance.md).
             """)
 
-    @Option(name: .long, help: "LSTM, Transformer, Linear or all.")
-    var torso = "all"
+    @Argument(help: "An experiment file to take the settings from (default: the demo notebook's).")
+    var experiment: String?
+
+    @Option(name: .long, help: "LSTM, Transformer, Linear or all (default: all; not with an experiment file, which names its torso).")
+    var torso: String?
 
     @Option(name: .long, help: "Timed steps per phase.")
     var steps = 10
@@ -23,19 +30,31 @@ struct BenchCommand: ParsableCommand {
     var json = false
 
     @OptionGroup var threadOptions: ThreadOptions
+    @OptionGroup var memoryOptions: MemoryOptions
 
     func run() throws {
         try reportingErrors {
             try threadOptions.apply()
-            let names = torso == "all" ? Benchmark.torsoNames : [torso]
-            let settings = try names.map { try Benchmark.demoSetting(torso: $0) }
+            try memoryOptions.apply()
             guard steps >= 1 else { throw ThunniniError("invalid --steps \(steps): must be at least 1") }
+            let settings: [Benchmark.Setting]
+            if let experiment {
+                if let torso {
+                    throw ThunniniError("--torso \(torso) cannot be combined with an experiment file: the file names its torso")
+                }
+                let spec = try ExperimentSpec.load(from: URL(fileURLWithPath: experiment))
+                try spec.memoryEstimate().check(source: URL(fileURLWithPath: experiment).path)
+                settings = [Benchmark.experimentSetting(spec)]
+            } else {
+                let name = torso ?? "all"
+                settings = try (name == "all" ? Benchmark.torsoNames : [name]).map { try Benchmark.demoSetting(torso: $0) }
+            }
             var runs: [Benchmark.Run] = []
             if !json {
                 print("torso        phase         threads  steps  seconds  s/step    tokens/s   GFLOP/s  cpu s/step")
             }
             for setting in settings {
-                for phase in Benchmark.Phase.allCases {
+                for phase in setting.phases {
                     let run = try Benchmark.run(setting, phase: phase, steps: steps)
                     runs.append(run)
                     if !json {

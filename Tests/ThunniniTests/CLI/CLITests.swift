@@ -122,4 +122,45 @@ import Testing
                                 "--data-config", data, "--prefix-type", "prepend", "--out", scratch.appendingPathComponent("ev").path])
         expectOneErrorLine(evaluate, mentioning: "--prefix")
     }
+
+    /// `bench --json` prints exactly one JSON object, a run per phase with
+    /// the keys; with an experiment file each phase runs at that
+    /// file's shapes (smoke.json: pretraining 8 x 10, tuning 8 x 8,
+    /// evaluation 16 x 12), which tokens_per_s x seconds_per_step gives
+    /// back; a run on the demo shapes instead would give 128 x 50.
+    @Test func benchPrintsOneJSONObjectAtTheExperimentShapes() throws {
+        let outcome = try run(["bench", example("smoke.json"), "--steps", "1", "--threads", "1", "--json"])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any]
+        let runs = try #require(object?["runs"] as? [[String: Any]])
+        #expect(runs.compactMap { $0["phase"] as? String } == ["pretrain", "tune_prefix", "tune_weights", "evaluate"])
+        for run in runs {
+            for key in ["torso", "phase", "threads", "steps", "seconds", "seconds_per_step", "gflop_per_s"] {
+                #expect(run[key] != nil, "missing \(key) in \(run)")
+            }
+            #expect(run["torso"] as? String == "Linear" && run["threads"] as? Int == 1 && run["steps"] as? Int == 1)
+        }
+        let tokens = runs.map { run -> Double in
+            let (rate, perStep) = (run["tokens_per_s"] as? Double ?? 0, run["seconds_per_step"] as? Double ?? 0)
+            return rate * perStep
+        }
+        let expectedTokens: [Double] = [8 * 10, 8 * 8, 8 * 8, 16 * 12]
+        for (measured, expected) in zip(tokens, expectedTokens) {
+            let error: Double = abs(measured - expected)
+            #expect(error < 1e-3 * expected, "\(tokens)")
+        }
+    }
+
+    /// bench's bad input ends in one error line naming it, with nothing on stdout.
+    @Test func benchRefusesBadInput() throws {
+        let both = try run(["bench", example("smoke.json"), "--torso", "LSTM"])
+        expectOneErrorLine(both, mentioning: "--torso")
+        let missing = try run(["bench", scratch.appendingPathComponent("none.json").path])
+        expectOneErrorLine(missing, mentioning: "none.json")
+        let unknown = try run(["bench", "--torso", "GRU"])
+        expectOneErrorLine(unknown, mentioning: "GRU")
+        let steps = try run(["bench", "--steps", "0"])
+        expectOneErrorLine(steps, mentioning: "--steps")
+        #expect([both, missing, unknown, steps].allSatisfy { $0.stdout.isEmpty })
+    }
 }
