@@ -54,12 +54,10 @@ public enum Benchmark {
         if let update = setting.update(for: phase) {
             let method = update.method
             let generator = try makeDataGenerator(update.data)
-            var prefix: Tensor? = method.isPrefixMethod
-                ? Tuning.initialPrefix(length: update.prefixLength,
-                                       width: method.prefixType == .embedding ? setting.predictor.embeddingDimensionality
-                                                                              : setting.predictor.tokenDimensionality,
-                                       method: update.prefixInit, key: RandomKey(seed: 1))
-                : nil
+            var prefix: Tensor? = method.prefixType.map {
+                Tuning.initialPrefix(length: update.prefixLength, width: setting.predictor.prefixWidth($0),
+                                     method: update.prefixInit, key: RandomKey(seed: 1))
+            }
             var step = try UpdateStep(predictor: predictor, method: method,
                                       hyperparameters: .init(learningRate: update.learningRate, maxGradNorm: update.maxGradNorm),
                                       parameters: parameters, prefix: prefix)

@@ -107,8 +107,7 @@ public struct ExperimentRunner {
                 if let prefixType = config.tuningMethod.prefixType {
                     let (next, now) = prefixKey.split()
                     prefixKey = next
-                    let width = prefixType == .embedding ? spec.predictorConfig.embeddingDimensionality : spec.predictorConfig.tokenDimensionality
-                    initialPrefix = Tuning.initialPrefix(length: config.prefixLength!, width: width, method: config.prefixInitMethod!, key: now)
+                    initialPrefix = Tuning.initialPrefix(length: config.prefixLength!, width: spec.predictorConfig.prefixWidth(prefixType), method: config.prefixInitMethod!, key: now)
                 }
                 if config.iterateDatagenSeedOverRepetitions { dataSeed += 1 }
                 let (reporter, onStep) = progress("tune \(named.name) rep \(repetition)/\(config.numTuningRepetitions)", total: config.numTuningSteps + 1)

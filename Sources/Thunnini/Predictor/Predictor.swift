@@ -260,7 +260,7 @@ public struct Predictor: Sendable {
             if prefix.values != nil { throw ThunniniError("a prefix was given with prefix type 'none'") }
         case .prepend, .simplex, .embedding:
             guard let values = prefix.values else { throw ThunniniError("prefix type '\(prefix.type.rawValue)' needs a prefix") }
-            let width = prefix.type == .embedding ? embeddingSize : tokenSize
+            let width = config.prefixWidth(prefix.type)
             guard values.rank == 2, values.shape[0] > 0, values.shape[1] == width else {
                 throw ThunniniError("a '\(prefix.type.rawValue)' prefix must be K x \(width) with K >= 1, got shape \(values.shape)")
             }

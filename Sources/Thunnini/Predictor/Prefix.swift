@@ -38,3 +38,12 @@ public struct Prefix: Equatable, Sendable {
         }
     }
 }
+
+extension PredictorConfig {
+    /// The width of a prefix row of `type`: E for an `embedding` prefix
+    /// (it enters after the embedding), V for `prepend` and `simplex`
+    /// (token space).
+    public func prefixWidth(_ type: PrefixType) -> Int {
+        type == .embedding ? embeddingDimensionality : tokenDimensionality
+    }
+}

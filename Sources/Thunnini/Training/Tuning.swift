@@ -61,7 +61,7 @@ public enum Tuning {
             throw ThunniniError("an initial prefix was given, but tuning_method '\(method.rawValue)' tunes weights, not a prefix")
         }
         if let prefixType = method.prefixType {
-            let width = prefixType == .embedding ? predictor.config.embeddingDimensionality : predictor.config.tokenDimensionality
+            let width = predictor.config.prefixWidth(prefixType)
             if let given {
                 guard given.rank == 2, given.shape[1] == width, given.shape[0] >= 1 else {
                     throw ThunniniError("initial prefix for '\(method.rawValue)' must be K x \(width), got \(given.shape)")
