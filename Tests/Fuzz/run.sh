@@ -44,7 +44,7 @@ seed() {  # seed TARGET: fills $work/TARGET/seeds from the repository
         printf '\003{"num_training_steps": 2, "learning_rate": 0.01, "max_grad_norm": 1, "data_gen_seed": 0, "predictor_init_seed": 0}' > "$dir/training.json"
         printf '\004{"num_tuning_steps": 2, "learning_rate": 0.01, "max_grad_norm": 1, "data_gen_seed": 0, "prefix_init_seed": 0, "tuning_method": "prefix_real", "prefix_length": 2}' > "$dir/tuning.json" ;;
     experiment)
-        cp Docs/examples/smoke.json Docs/examples/demo-notebook.json Docs/examples/experiment-notebook.json "$dir/" ;;
+        cp Docs/examples/smoke.json Docs/examples/demo-notebook.json Docs/examples/notebook-default.json "$dir/" ;;
     bundle)
         for b in datagen_categorical_v3 datagen_mixture_v2 datagen_dirichlet_v3; do
             d=Golden/crosscheck/thunnini-jax/$b

@@ -5,13 +5,13 @@ import Testing
 /// The example experiments of Docs/examples load, validate, and carry the
 /// notebooks' settings (values read off the notebooks' config cells).
 @Suite struct ExperimentExampleTests {
-    @Test(arguments: ["demo-notebook.json", "experiment-notebook.json", "smoke.json"])
+    @Test(arguments: ["demo-notebook.json", "notebook-default.json", "smoke.json"])
     func exampleLoadsAndValidates(_ file: String) throws {
         let spec = try ExperimentSpec.load(from: exampleURL(file))
         try spec.validate()
     }
 
-    @Test(arguments: ["demo-notebook.json", "experiment-notebook.json", "smoke.json"])
+    @Test(arguments: ["demo-notebook.json", "notebook-default.json", "smoke.json"])
     func exampleRoundTripsThroughJSONOutput(_ file: String) throws {
         let spec = try ExperimentSpec.load(from: exampleURL(file))
         let encoded = try JSONOutput.encode(spec)
@@ -21,7 +21,7 @@ import Testing
     }
 
     @Test func experimentNotebookDefaults() throws {
-        let spec = try ExperimentSpec.load(from: exampleURL("experiment-notebook.json"))
+        let spec = try ExperimentSpec.load(from: exampleURL("notebook-default.json"))
         #expect(spec.predictorConfig == PredictorConfig(tokenDimensionality: 2, embeddingDimensionality: 128))
         guard case .transformer(let torso) = spec.torsoConfig else {
             Issue.record("expected a Transformer torso")

@@ -273,7 +273,7 @@ import ZIPFoundation
         expectRefusal(try run(train + ["--out", "afile"]), "\(path("afile")): exists and is not a directory; refusing to replace it", out: nil)
         expectRefusal(try run(train + ["--out", "missing/out"]), "\(path("missing/out")): parent directory \(path("missing")) does not exist", out: nil)
         expectRefusal(try run(train + ["--out", ""]), "--out must not be empty", out: nil)
-        expectRefusal(try run(["run", repositoryRoot().appendingPathComponent("Docs/examples/experiment-notebook.json").path, "--out", "full"]),
+        expectRefusal(try run(["run", repositoryRoot().appendingPathComponent("Docs/examples/notebook-default.json").path, "--out", "full"]),
                       "\(path("full")): already exists and is not empty; choose another directory or overwrite it explicitly", out: nil)
         #expect(try String(contentsOf: scratch.appendingPathComponent("full/keep.txt"), encoding: .utf8) == "keep")
         // Names that pass the character rules but cannot be written.
