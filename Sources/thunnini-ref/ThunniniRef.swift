@@ -8,6 +8,6 @@ struct ThunniniRef: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "thunnini-ref",
         abstract: "Swift reference implementation of Thunnini (fine-tuning of neural sequence predictors).",
-        subcommands: [RunCommand.self, ReportCommand.self, BenchCommand.self, TrainCommand.self, TuneCommand.self, EvaluateCommand.self, ExactCommand.self, CrosscheckCommand.self, ExportCommand.self, GoldenCommand.self]
+        subcommands: [RunCommand.self, PlanCommand.self, MergeCommand.self, VerifyCommand.self, SlurmCommand.self, ReportCommand.self, BenchCommand.self, TrainCommand.self, TuneCommand.self, EvaluateCommand.self, ExactCommand.self, CrosscheckCommand.self, ExportCommand.self, GoldenCommand.self]
     )
 }

@@ -51,24 +51,51 @@ public enum HardPrefixSearch {
     /// gets the number of candidates scored so far and the last one's loss.
     static func search(vocabSize: Int, length: Int, onCandidate: ((Int, Double) -> Void)? = nil,
                        score: (Tensor) throws -> Double) throws -> Result {
-        var best: Result? = nil
+        let all = try candidates(vocabSize: vocabSize, length: length)
+        let losses = try scores(all, vocabSize: vocabSize, onCandidate: onCandidate, score: score)
+        return try choose(vocabSize: vocabSize, length: length, candidateLosses: losses)
+    }
+
+    /// The loss of each of `tokenStrings`, in order.
+    static func scores(_ tokenStrings: [[Int]], vocabSize: Int, onCandidate: ((Int, Double) -> Void)?,
+                       score: (Tensor) throws -> Double) throws -> [Double] {
         var losses: [Double] = []
-        for tokens in try candidates(vocabSize: vocabSize, length: length) {
-            let prefix = oneHot(tokens, vocabSize: vocabSize)
-            let loss = try score(prefix)
-            losses.append(loss)
-            onCandidate?(losses.count, loss)
-            if best == nil || loss < best!.loss { best = Result(prefix: prefix, tokens: tokens, loss: loss, candidateLosses: []) }
+        for tokens in tokenStrings {
+            losses.append(try score(oneHot(tokens, vocabSize: vocabSize)))
+            onCandidate?(losses.count, losses.last!)
         }
-        best!.candidateLosses = losses
-        return best!
+        return losses
+    }
+
+    /// The winner among all V^K candidates given the loss of each, in
+    /// enumeration order: the lowest loss, ties (and a NaN, which is never
+    /// lower) going to the earlier candidate. The search's one rule, whether
+    /// the losses were computed in one process or in ranges by several.
+    public static func choose(vocabSize: Int, length: Int, candidateLosses losses: [Double]) throws -> Result {
+        let all = try candidates(vocabSize: vocabSize, length: length)
+        guard losses.count == all.count else {
+            throw ThunniniError("hard-prefix search: \(losses.count) candidate losses for \(all.count) candidates")
+        }
+        var best = 0
+        for (index, loss) in losses.enumerated() where loss < losses[best] { best = index }
+        return Result(prefix: oneHot(all[best], vocabSize: vocabSize), tokens: all[best], loss: losses[best], candidateLosses: losses)
     }
 
     /// The best hard prefix for a neural predictor (prefix type `prepend`);
     /// `onCandidate` reports progress (candidates scored, the last one's loss).
     public static func search(predictor: Predictor, parameters: ParameterTree, sequences: Tensor, length: Int,
                               batchSize: Int? = nil, onCandidate: ((Int, Double) -> Void)? = nil) throws -> Result {
-        try search(vocabSize: predictor.config.tokenDimensionality, length: length, onCandidate: onCandidate) { prefix in
+        let all = try candidates(vocabSize: predictor.config.tokenDimensionality, length: length)
+        let losses = try self.losses(predictor: predictor, parameters: parameters, sequences: sequences, candidates: all,
+                                     batchSize: batchSize, onCandidate: onCandidate)
+        return try choose(vocabSize: predictor.config.tokenDimensionality, length: length, candidateLosses: losses)
+    }
+
+    /// The mean cumulative loss on `sequences` of the neural predictor behind
+    /// each of `candidates` (token strings, e.g. a range of `candidates(...)`).
+    public static func losses(predictor: Predictor, parameters: ParameterTree, sequences: Tensor, candidates: [[Int]],
+                              batchSize: Int? = nil, onCandidate: ((Int, Double) -> Void)? = nil) throws -> [Double] {
+        try scores(candidates, vocabSize: predictor.config.tokenDimensionality, onCandidate: onCandidate) { prefix in
             let result = try Evaluation.evaluate(predictor: predictor, parameters: parameters, sequences: sequences,
                                                  prefix: Prefix(type: .prepend, values: prefix), batchSize: batchSize)
             return Evaluation.meanCumulativeLoss(result.instantLosses)

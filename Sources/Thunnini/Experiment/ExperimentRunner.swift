@@ -47,159 +47,249 @@ public struct ExperimentRunner {
     /// results. `pretrained`, when given, must come from an experiment with
     /// the same `pretrainingKey` (it is what this one's pretraining would
     /// compute, so the results are the same, without the cost).
+    ///
+    /// Runs the experiment's units (`ExperimentSpec.units()`) one after the
+    /// other in plan order and adds their outputs up, exactly as a merge of
+    /// separately run units does (Docs/cluster.md).
     public func run(pretrained: Pretrained? = nil) throws -> ExperimentResults {
-        let predictor = try Predictor(config: spec.predictorConfig, torsoConfig: spec.torsoConfig)
-        var results = ExperimentResults(spec: spec)
-
-        // Pretraining (or a fresh initialisation).
-        let parameters: ParameterTree
-        if let pretrained, spec.pretraining != nil {
-            parameters = pretrained.parameters
-            results.pretraining = pretrained.curves
-        } else if let pretraining = spec.pretraining {
-            let (reporter, onStep) = progress("pretrain", total: pretraining.trainingConfig.numTrainingSteps)
-            let trained = try Pretraining.train(predictor: predictor, data: pretraining.dataConfig,
-                                                config: pretraining.trainingConfig, onStep: onStep)
-            reporter?.finish()
-            parameters = trained.parameters
-            results.pretraining = .init(losses: trained.losses, gradientNorms: trained.gradientNorms)
-        } else {
-            parameters = predictor.initialParameters(seed: spec.predictorInitSeed!)
+        let units = try spec.units()
+        let sources = try evaluationSources()
+        var outputs: [ExperimentUnitOutput] = []
+        for unit in units {
+            if unit.kind == .pretrain, let pretrained, spec.pretraining != nil {
+                var output = ExperimentUnitOutput()
+                output.parameters = pretrained.parameters
+                output.pretrainingCurves = pretrained.curves
+                outputs.append(output)
+                continue
+            }
+            outputs.append(try execute(unit, sources: sources) { outputs[$0] })
         }
-        results.parameters = parameters
+        return assemble(units: units, outputs: outputs, sources: sources)
+    }
 
-        // Evaluation sequences: one draw per source, all with the same seed.
+    /// The results of a run whose units gave `outputs` (one per unit, in plan order).
+    public func assemble(units: [ExperimentUnit], outputs: [ExperimentUnitOutput], sources: [EvaluationSource]) -> ExperimentResults {
+        var results = ExperimentResults(spec: spec)
+        for source in sources {
+            results.sequences[source.name] = ["sequences": source.sequences, "ground_truth_log_probs": source.groundTruthLogProbs]
+        }
+        for (unit, output) in zip(units, outputs) { results.add(output, of: unit, evaluationSources: sources) }
+        return results
+    }
+
+    /// The evaluation sequences: one draw per source, all with the same key
+    /// `RandomKey(eval_datagen_seed)`, and their ground truth.
+    public func evaluationSources() throws -> [EvaluationSource] {
         let evalKey = RandomKey(seed: UInt64(spec.evalDatagenSeed))
-        var sources: [EvaluationSource] = []
-        for named in spec.evalDataConfigs {
+        return try spec.evalDataConfigs.map { named in
             let generator = try makeDataGenerator(named.config)
             let (sequences, groundTruthLogProbs) = generator.generate(key: evalKey)
-            sources.append(EvaluationSource(name: named.name, generator: generator, sequences: sequences,
-                                            groundTruthLosses: instantLogLosses(logits: groundTruthLogProbs, sequences: sequences),
-                                            groundTruthLogProbs: groundTruthLogProbs))
-            results.sequences[named.name] = ["sequences": sequences, "ground_truth_log_probs": groundTruthLogProbs]
+            return EvaluationSource(name: named.name, generator: generator, sequences: sequences,
+                                    groundTruthLosses: instantLogLosses(logits: groundTruthLogProbs, sequences: sequences),
+                                    groundTruthLogProbs: groundTruthLogProbs)
         }
+    }
+
+    /// The data seed and the initial prefix (prefix methods) of repetition
+    /// `repetition` (1-based) of a tuning config: the data seed is
+    /// `data_gen_seed + repetition` when `iterate_datagen_seed_over_repetitions`
+    /// (else `data_gen_seed`); the prefix key is the second half of the
+    /// `repetition`-th split of the chain from `RandomKey(prefix_init_seed)`
+    /// (Docs/random.md).
+    public func tuningStart(_ config: TuningConfig, repetition: Int) -> (dataSeed: Int, initialPrefix: Tensor?) {
+        var initialPrefix: Tensor? = nil
+        if let prefixType = config.tuningMethod.prefixType {
+            var prefixKey = RandomKey(seed: UInt64(config.prefixInitSeed))
+            var now = prefixKey
+            for _ in 1...repetition { (prefixKey, now) = prefixKey.split() }
+            initialPrefix = Tuning.initialPrefix(length: config.prefixLength!, width: spec.predictorConfig.prefixWidth(prefixType),
+                                                 method: config.prefixInitMethod!, key: now)
+        }
+        return (config.iterateDatagenSeedOverRepetitions ? config.dataGenSeed + repetition : config.dataGenSeed, initialPrefix)
+    }
+
+    /// The sequences every hard-prefix candidate is scored on (HardPT and PreBayesPT).
+    func hardPrefixSearchSequences() throws -> Tensor {
+        let hard = spec.hardPrefix!
+        return try makeDataGenerator(spec.tuningDataConfig)
+            .generate(key: RandomKey(seed: UInt64(hard.dataGenSeed)), batchSize: hard.numSequences,
+                      sequenceLength: spec.tuningDataConfig.sequenceLength).sequences
+    }
+
+    /// Runs one unit. `input(i)` gives the output of unit `i`, one of the
+    /// unit's dependencies; `sources` are `evaluationSources()`.
+    public func execute(_ unit: ExperimentUnit, sources: [EvaluationSource],
+                        input: (Int) throws -> ExperimentUnitOutput) throws -> ExperimentUnitOutput {
+        let predictor = try Predictor(config: spec.predictorConfig, torsoConfig: spec.torsoConfig)
+        var output = ExperimentUnitOutput()
         let batchSize = spec.evalBatchSize >= 1 ? spec.evalBatchSize : nil
+        /// The pretrained (or initial) parameters, from the plan's first unit.
+        func pretrainedParameters() throws -> ParameterTree {
+            guard let parameters = try input(0).parameters else {
+                throw ThunniniError("unit '\(unit.name)': the output of unit 0 holds no parameters")
+            }
+            return parameters
+        }
         func evaluate(_ method: String, parameters: ParameterTree, prefix: Prefix) throws {
             // One progress step per evaluation source.
             let reporter = progress("evaluate \(method)", total: sources.count).reporter
             for (index, source) in sources.enumerated() {
                 let result = try Evaluation.evaluate(predictor: predictor, parameters: parameters, sequences: source.sequences,
                                                      prefix: prefix, batchSize: batchSize)
-                results.addRepetition(source: source.name, method: method, losses: result.instantLosses,
-                                      groundTruth: source.groundTruthLosses, logProbs: result.logProbabilities)
+                output.evaluations.append(.init(source: source.name, method: method, losses: result.instantLosses,
+                                                exampleLogProbs: Self.exampleRows(result.logProbabilities)))
                 reporter?.update(step: index + 1)
             }
             reporter?.finish()
         }
+        func addBayes(_ method: String, _ solved: (logProbs: Tensor, instantLosses: Tensor), on source: EvaluationSource) {
+            output.evaluations.append(.init(source: source.name, method: method, losses: solved.instantLosses,
+                                            exampleLogProbs: Self.exampleRows(solved.logProbs)))
+        }
 
-        // Networks whose internal states the dynamics figure shows, in its order.
-        var dynamicsNetworks: [(name: String, parameters: ParameterTree, prefix: Prefix)] = [("NoTuning", parameters, .none)]
-
-        // Tuning: every config, every repetition, evaluated on every source.
-        let tuningGenerator = try makeDataGenerator(spec.tuningDataConfig)
-        for named in spec.tuningConfigs {
-            let config = named.config
-            var prefixKey = RandomKey(seed: UInt64(config.prefixInitSeed))
-            var dataSeed = config.dataGenSeed
-            for repetition in 1...config.numTuningRepetitions {
-                var initialPrefix: Tensor? = nil
-                if let prefixType = config.tuningMethod.prefixType {
-                    let (next, now) = prefixKey.split()
-                    prefixKey = next
-                    initialPrefix = Tuning.initialPrefix(length: config.prefixLength!, width: spec.predictorConfig.prefixWidth(prefixType), method: config.prefixInitMethod!, key: now)
-                }
-                if config.iterateDatagenSeedOverRepetitions { dataSeed += 1 }
-                let (reporter, onStep) = progress("tune \(named.name) rep \(repetition)/\(config.numTuningRepetitions)", total: config.numTuningSteps + 1)
-                let tuned: Tuning.Result
-                do {
-                    tuned = try Tuning.tune(predictor: predictor, parameters: parameters, data: spec.tuningDataConfig,
-                                            config: config, initialPrefix: initialPrefix, overrideDataGenSeed: dataSeed, onStep: onStep)
-                } catch let error as ThunniniError {
-                    throw ThunniniError("tuning_configs[\(named.name)] repetition \(repetition): \(error.message)")
-                }
+        switch unit.kind {
+        case .pretrain:
+            if let pretraining = spec.pretraining {
+                let (reporter, onStep) = progress("pretrain", total: pretraining.trainingConfig.numTrainingSteps)
+                let trained = try Pretraining.train(predictor: predictor, data: pretraining.dataConfig,
+                                                    config: pretraining.trainingConfig, onStep: onStep)
                 reporter?.finish()
-                results.tuningRuns[named.name, default: []].append(.init(losses: tuned.losses, gradientNorms: tuned.gradientNorms,
-                                                                         initialPrefix: tuned.initialPrefix, prefix: tuned.prefix,
-                                                                         parameters: config.tuningMethod.isPrefixMethod ? nil : tuned.parameters))
-                let tunedPrefix = Prefix(type: config.tuningMethod.prefixType ?? .none, values: tuned.prefix)
-                try evaluate(named.name, parameters: tuned.parameters, prefix: tunedPrefix)
-                if repetition == 1 && config.tuningMethod.isPrefixMethod {
-                    dynamicsNetworks.append((named.name, tuned.parameters, tunedPrefix))
-                }
-                if repetition == 1 && config.tuningMethod == .prefixReal && !dynamicsNetworks.contains(where: { $0.name == Baseline.randomPF.rawValue }) {
-                    dynamicsNetworks.insert((Baseline.randomPF.rawValue, parameters, Prefix(type: .prepend, values: tuned.initialPrefix)), at: 1)
-                }
+                output.parameters = trained.parameters
+                output.pretrainingCurves = .init(losses: trained.losses, gradientNorms: trained.gradientNorms)
+            } else {
+                output.parameters = predictor.initialParameters(seed: spec.predictorInitSeed!)
             }
-        }
 
-        // Hard-prefix search sequences (HardPT and PreBayesPT).
-        var searchSequences: Tensor? = nil
-        if let hard = spec.hardPrefix {
-            searchSequences = tuningGenerator.generate(key: RandomKey(seed: UInt64(hard.dataGenSeed)), batchSize: hard.numSequences,
-                                                       sequenceLength: spec.tuningDataConfig.sequenceLength).sequences
-        }
-        if let hard = spec.hardPrefix, hard.enabled {
-            let candidateCount = try HardPrefixSearch.candidates(vocabSize: spec.predictorConfig.tokenDimensionality,
-                                                                 length: hard.prefixLength).count
-            let (reporter, onCandidate) = progress("hard prefix search", total: candidateCount)
-            let found = try HardPrefixSearch.search(predictor: predictor, parameters: parameters, sequences: searchSequences!,
-                                                    length: hard.prefixLength, batchSize: batchSize, onCandidate: onCandidate)
+        case .tune(let name, let repetition):
+            guard let config = spec.tuningConfigs.first(where: { $0.name == name })?.config,
+                  (1...config.numTuningRepetitions).contains(repetition) else {
+                throw ThunniniError("unit '\(unit.name)': the experiment has no tuning config '\(name)' with repetition \(repetition)")
+            }
+            let parameters = try pretrainedParameters()
+            let start = tuningStart(config, repetition: repetition)
+            let (reporter, onStep) = progress("tune \(name) rep \(repetition)/\(config.numTuningRepetitions)", total: config.numTuningSteps + 1)
+            let tuned: Tuning.Result
+            do {
+                tuned = try Tuning.tune(predictor: predictor, parameters: parameters, data: spec.tuningDataConfig,
+                                        config: config, initialPrefix: start.initialPrefix, overrideDataGenSeed: start.dataSeed, onStep: onStep)
+            } catch let error as ThunniniError {
+                throw ThunniniError("tuning_configs[\(name)] repetition \(repetition): \(error.message)")
+            }
             reporter?.finish()
-            results.hardPrefixes["HardPT"] = .init(tokens: found.tokens, loss: found.loss, candidateLosses: found.candidateLosses)
-            try evaluate("HardPT", parameters: parameters, prefix: Prefix(type: .prepend, values: found.prefix))
-            let afterRandom = dynamicsNetworks.firstIndex { $0.name == Baseline.randomPF.rawValue }.map { $0 + 1 } ?? 1
-            dynamicsNetworks.insert(("HardPT", parameters, Prefix(type: .prepend, values: found.prefix)), at: afterRandom)
-        }
+            output.tuningRun = .init(losses: tuned.losses, gradientNorms: tuned.gradientNorms, initialPrefix: tuned.initialPrefix,
+                                     prefix: tuned.prefix, parameters: config.tuningMethod.isPrefixMethod ? nil : tuned.parameters)
+            try evaluate(name, parameters: tuned.parameters, prefix: Prefix(type: config.tuningMethod.prefixType ?? .none, values: tuned.prefix))
 
-        // Baselines, in the order listed.
-        for baseline in spec.baselines {
+        case .hardPrefixCandidates(let range):
+            let parameters = try pretrainedParameters()
+            let sequences = try hardPrefixSearchSequences()
+            let candidates = try HardPrefixSearch.candidates(vocabSize: spec.predictorConfig.tokenDimensionality,
+                                                             length: spec.hardPrefix!.prefixLength)
+            guard range.upperBound <= candidates.count else {
+                throw ThunniniError("unit '\(unit.name)': candidates \(range) exceed the \(candidates.count) of the search")
+            }
+            let (reporter, onCandidate) = progress("hard prefix search candidates \(range.lowerBound)-\(range.upperBound - 1)", total: range.count)
+            output.candidateLosses = try HardPrefixSearch.losses(predictor: predictor, parameters: parameters, sequences: sequences,
+                                                                 candidates: Array(candidates[range]), batchSize: batchSize, onCandidate: onCandidate)
+            reporter?.finish()
+
+        case .hardPrefix(let split):
+            let parameters = try pretrainedParameters()
+            let found: HardPrefixSearch.Result
+            if split {
+                var losses: [Double] = []
+                for dependency in unit.dependencies.dropFirst() { losses += try input(dependency).candidateLosses ?? [] }
+                found = try HardPrefixSearch.choose(vocabSize: spec.predictorConfig.tokenDimensionality,
+                                                    length: spec.hardPrefix!.prefixLength, candidateLosses: losses)
+            } else {
+                let count = try HardPrefixSearch.candidates(vocabSize: spec.predictorConfig.tokenDimensionality,
+                                                            length: spec.hardPrefix!.prefixLength).count
+                let (reporter, onCandidate) = progress("hard prefix search", total: count)
+                found = try HardPrefixSearch.search(predictor: predictor, parameters: parameters, sequences: try hardPrefixSearchSequences(),
+                                                    length: spec.hardPrefix!.prefixLength, batchSize: batchSize, onCandidate: onCandidate)
+                reporter?.finish()
+            }
+            output.hardPrefix = ("HardPT", .init(tokens: found.tokens, loss: found.loss, candidateLosses: found.candidateLosses))
+            try evaluate("HardPT", parameters: parameters, prefix: Prefix(type: .prepend, values: found.prefix))
+
+        case .baseline(let baseline, let repetition):
             switch baseline {
             case .targetBayes, .evalBayes:
                 for (named, source) in zip(spec.evalDataConfigs, sources) where spec.bayesLabel(for: named) == baseline.rawValue {
-                    let solved = source.generator.solve(sequences: source.sequences)
-                    results.addRepetition(source: source.name, method: baseline.rawValue, losses: solved.instantLosses,
-                                          groundTruth: source.groundTruthLosses, logProbs: solved.logProbs)
+                    addBayes(baseline.rawValue, source.generator.solve(sequences: source.sequences), on: source)
                 }
             case .groundTruth:
                 for source in sources {
-                    results.addRepetition(source: source.name, method: baseline.rawValue, losses: source.groundTruthLosses,
-                                          groundTruth: source.groundTruthLosses, logProbs: source.groundTruthLogProbs)
+                    addBayes(baseline.rawValue, (source.groundTruthLogProbs, source.groundTruthLosses), on: source)
                 }
             case .noTuning:
-                try evaluate(baseline.rawValue, parameters: parameters, prefix: .none)
+                try evaluate(baseline.rawValue, parameters: try pretrainedParameters(), prefix: .none)
             case .randomPF:
-                let real = spec.tuningConfigs.first { $0.config.tuningMethod == .prefixReal }!
-                for run in results.tuningRuns[real.name] ?? [] {
-                    try evaluate(baseline.rawValue, parameters: parameters, prefix: Prefix(type: .prepend, values: run.initialPrefix))
-                }
+                let real = spec.tuningConfigs.first { $0.config.tuningMethod == .prefixReal }!.config
+                let initialPrefix = tuningStart(real, repetition: repetition ?? 1).initialPrefix!
+                try evaluate(baseline.rawValue, parameters: try pretrainedParameters(), prefix: Prefix(type: .prepend, values: initialPrefix))
             case .preBayes:
                 let pretrainingBayes = try makeDataGenerator(spec.pretraining!.dataConfig)
-                for source in sources {
-                    let solved = pretrainingBayes.solve(sequences: source.sequences)
-                    results.addRepetition(source: source.name, method: baseline.rawValue, losses: solved.instantLosses,
-                                          groundTruth: source.groundTruthLosses, logProbs: solved.logProbs)
-                }
+                for source in sources { addBayes(baseline.rawValue, pretrainingBayes.solve(sequences: source.sequences), on: source) }
             case .preBayesPT:
                 let pretrainingBayes = try makeDataGenerator(spec.pretraining!.dataConfig)
-                let found = try HardPrefixSearch.search(bayes: pretrainingBayes, sequences: searchSequences!,
+                let found = try HardPrefixSearch.search(bayes: pretrainingBayes, sequences: try hardPrefixSearchSequences(),
                                                         length: spec.hardPrefix!.prefixLength)
-                results.hardPrefixes[baseline.rawValue] = .init(tokens: found.tokens, loss: found.loss, candidateLosses: found.candidateLosses)
+                output.hardPrefix = (baseline.rawValue, .init(tokens: found.tokens, loss: found.loss, candidateLosses: found.candidateLosses))
                 for source in sources {
-                    let solved = HardPrefixSearch.bayesWithPrefix(pretrainingBayes, prefix: found.prefix, sequences: source.sequences)
-                    results.addRepetition(source: source.name, method: baseline.rawValue, losses: solved.instantLosses,
-                                          groundTruth: source.groundTruthLosses, logProbs: solved.logProbs)
+                    addBayes(baseline.rawValue, HardPrefixSearch.bayesWithPrefix(pretrainingBayes, prefix: found.prefix, sequences: source.sequences),
+                             on: source)
                 }
             case .untrained:
                 try evaluate(baseline.rawValue, parameters: predictor.initialParameters(seed: spec.untrainedInitSeed!), prefix: .none)
             }
+
+        case .dynamics:
+            output.dynamics = try dynamics(parameters: try pretrainedParameters(),
+                                           networks: try dynamicsNetworks(unit: unit, input: input), sources: sources)
         }
-        results.dynamics = try dynamics(parameters: parameters, networks: dynamicsNetworks, sources: sources)
-        return results
+        return output
+    }
+
+    /// The networks whose internal states the dynamics figure shows, in its
+    /// order: NoTuning, RandomPF (the first prefix_real config's first initial
+    /// prefix), HardPT, then the first repetition of every prefix method. The
+    /// dynamics unit depends on unit 0, the first repetition of each prefix
+    /// method in config order, then the hard-prefix unit (`ExperimentSpec.units`).
+    func dynamicsNetworks(unit: ExperimentUnit, input: (Int) throws -> ExperimentUnitOutput) throws
+        -> [(name: String, parameters: ParameterTree, prefix: Prefix)] {
+        let parameters = try input(0).parameters!
+        var networks: [(name: String, parameters: ParameterTree, prefix: Prefix)] = [("NoTuning", parameters, .none)]
+        if let real = spec.tuningConfigs.first(where: { $0.config.tuningMethod == .prefixReal }) {
+            networks.append((Baseline.randomPF.rawValue, parameters,
+                             Prefix(type: .prepend, values: tuningStart(real.config, repetition: 1).initialPrefix!)))
+        }
+        let prefixMethods = spec.tuningConfigs.filter { $0.config.tuningMethod.isPrefixMethod }
+        var dependencies = unit.dependencies.dropFirst()
+        var tuned: [(name: String, parameters: ParameterTree, prefix: Prefix)] = []
+        for named in prefixMethods {
+            guard let dependency = dependencies.popFirst(), let run = try input(dependency).tuningRun else {
+                throw ThunniniError("unit '\(unit.name)': no first repetition of '\(named.name)' among its dependencies")
+            }
+            tuned.append((named.name, parameters, Prefix(type: named.config.tuningMethod.prefixType!, values: run.prefix)))
+        }
+        if let dependency = dependencies.popFirst() {
+            guard let (name, found) = try input(dependency).hardPrefix else {
+                throw ThunniniError("unit '\(unit.name)': its last dependency holds no hard prefix")
+            }
+            networks.append((name, parameters, Prefix(type: .prepend, values: HardPrefixSearch.oneHot(found.tokens, vocabSize: spec.predictorConfig.tokenDimensionality))))
+        }
+        return networks + tuned
+    }
+
+    /// The first `ExperimentResults.exampleSequenceCount` rows of B x T x V log-probabilities.
+    static func exampleRows(_ logProbs: Tensor) -> Tensor {
+        Evaluation.rows(logProbs, 0, min(ExperimentResults.exampleSequenceCount, logProbs.shape[0]))
     }
 
     /// One evaluation source with its shared sequences.
-    struct EvaluationSource {
+    public struct EvaluationSource {
         var name: String
         var generator: any DataGenerator
         var sequences: Tensor
