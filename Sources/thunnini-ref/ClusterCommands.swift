@@ -264,6 +264,7 @@ struct SlurmCommand: ParsableCommand {
                 print("submit with: bash \(submitPath)")
                 return
             }
+            fflush(stdout)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/bin/bash")
             process.arguments = [submitPath]

@@ -155,6 +155,10 @@ public struct PartStore {
             }
         }
         let target = partURL(unit)
+        if let pause = UInt32(ProcessInfo.processInfo.environment["THUNNINI_TEST_PAUSE_BEFORE_COMMIT"] ?? ""), pause > 0 {
+            // Only for the test that kills a unit between writing its part and renaming it into place.
+            sleep(pause)
+        }
         try InterruptCleanup.whileWriting {
             defer {
                 try? FileManager.default.removeItem(at: staging)
