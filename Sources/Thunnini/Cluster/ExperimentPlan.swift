@@ -15,7 +15,7 @@ public struct ExperimentPlan: Sendable {
     /// The floating-point rate assumed by the estimates unless given:
     /// a 2-core x86-64 machine running this implementation at the notebook's
     /// scale (Docs/cluster.md, "Estimates").
-    public static let defaultGigaflopsPerSecond = 20.0
+    public static let defaultGigaflopsPerSecond = 30.0
     /// Seconds added to each unit's estimate for starting a process and
     /// loading the experiment and its inputs.
     public static let startupSeconds = 0.5
