@@ -47,7 +47,7 @@ import Testing
     func shuffledOrder(_ directory: URL, seed: UInt64) throws -> [Int] {
         let plan = try ExperimentPlan.load(directory: directory)
         var order = plan.units.map(\.index)
-        var generator = SplitMix(seed: seed)
+        var generator = LayerTestGenerator(seed: seed)
         order.shuffle(using: &generator)
         return order.sorted { plan.depths[$0] < plan.depths[$1] }
     }

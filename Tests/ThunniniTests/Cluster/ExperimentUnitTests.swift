@@ -116,7 +116,7 @@ import Testing
         let sources = try runner.evaluationSources()
         var decoded: [Int: ExperimentUnitOutput] = [:]
         var order = plan.units.map(\.index)
-        var generator = SplitMix(seed: torso == "lstm" ? 7 : 11)
+        var generator = LayerTestGenerator(seed: torso == "lstm" ? 7 : 11)
         order.shuffle(using: &generator)
         order.sort { plan.depths[$0] < plan.depths[$1] }  // stable: shuffled within a depth
         #expect(order != plan.units.map(\.index))
@@ -156,15 +156,5 @@ func directoryFiles(_ directory: URL, excludingTopLevel excluded: Set<String> = 
     return files
 }
 
-/// A seeded generator for shuffles in tests (SplitMix64).
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The layer tests' SplitMix64 also shuffles unit orders.
+extension LayerTestGenerator: RandomNumberGenerator {}
