@@ -200,7 +200,10 @@ public struct ExperimentPlan: Sendable {
         }
         // The experiment first, so that a plan.json always has its experiment.
         _ = try PartFiles.createExclusively(canonicalExperiment, at: directory.appendingPathComponent("parts/experiment.json"))
-        if try !PartFiles.createExclusively(try planFile(), at: directory.appendingPathComponent("plan.json")) {
+        // Its temporary file goes under parts/, so that a process checking the
+        // directory at the same time sees nothing but parts/ before plan.json.
+        if try !PartFiles.createExclusively(try planFile(), at: directory.appendingPathComponent("plan.json"),
+                                            temporaryDirectory: directory.appendingPathComponent("parts")) {
             try checkSame(as: try Self.load(directory: directory), in: directory)
         }
     }

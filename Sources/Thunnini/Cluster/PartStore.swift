@@ -205,9 +205,11 @@ enum PartFiles {
     /// Writes `data` to `url` only if no file is there (write to a temporary
     /// name, then `link(2)`, which fails on an existing name). Returns
     /// whether this call created it.
-    static func createExclusively(_ data: Data, at url: URL) throws -> Bool {
+    /// The temporary file goes into `temporaryDirectory` (default: `url`'s),
+    /// which must be on the same file system.
+    static func createExclusively(_ data: Data, at url: URL, temporaryDirectory: URL? = nil) throws -> Bool {
         if FileManager.default.fileExists(atPath: url.path) { return false }
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid())")
+        let temporary = (temporaryDirectory ?? url.deletingLastPathComponent()).appendingPathComponent(".\(url.lastPathComponent).\(getpid())")
         defer { unlink(temporary.path) }
         try writeDurably(data, to: temporary)
         if link(temporary.path, url.path) == 0 { return true }
