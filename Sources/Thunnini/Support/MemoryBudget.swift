@@ -22,7 +22,7 @@ public enum MemoryBudget {
         lock.lock(); defer { lock.unlock() }
         if let override { return (override, nil) }
         let limit = limit
-        return (Int(min(Double(limit.bytes) / 5 * 4, Double(Int.max))), limit.name)
+        return (eightyPercent(of: limit.bytes), limit.name)
     }
 
     /// 80% of the memory this process can use: the tightest of the physical
@@ -31,9 +31,9 @@ public enum MemoryBudget {
     /// space or data segment it already uses. Past an rlimit `malloc` fails
     /// and Swift aborts, so a budget above one would let an estimate pass
     /// that then ends in an abort instead of an error.
-    public static var defaultBytes: Int {
-        Int(min(Double(limit.bytes) / 5 * 4, Double(Int.max)))
-    }
+    public static var defaultBytes: Int { eightyPercent(of: limit.bytes) }
+
+    static func eightyPercent(of bytes: UInt64) -> Int { Int(min(Double(bytes) / 5 * 4, Double(Int.max))) }
 
     /// The tightest memory limit of this process and what sets it.
     public static var limit: (bytes: UInt64, name: String) {
@@ -57,12 +57,9 @@ public enum MemoryBudget {
         var limit = rlimit()
         #if os(Linux)
         let name = __rlimit_resource_t((resource == .addressSpace ? RLIMIT_AS : RLIMIT_DATA).rawValue)
-        #else
-        let name = resource == .addressSpace ? RLIMIT_AS : RLIMIT_DATA
-        #endif
-        #if os(Linux)
         let unlimited = rlim_t.max
         #else
+        let name = resource == .addressSpace ? RLIMIT_AS : RLIMIT_DATA
         let unlimited = RLIM_INFINITY
         #endif
         guard getrlimit(name, &limit) == 0, limit.rlim_cur != unlimited else { return nil }
@@ -73,7 +70,7 @@ public enum MemoryBudget {
     /// A `kB` line of /proc/self/status (`VmSize:   123456 kB`) in bytes; 0 when absent (not Linux).
     static func statusBytes(_ status: String, _ key: String) -> UInt64 {
         for line in status.split(separator: "\n") where line.hasPrefix("\(key):") {
-            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             if fields.count >= 2, let kilobytes = UInt64(fields[1]) { return kilobytes * 1024 }
         }
         return 0

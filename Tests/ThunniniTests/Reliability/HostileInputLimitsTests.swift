@@ -76,6 +76,17 @@ extension HostileInputTests {
         #expect(MemoryBudget.limit.bytes > 1_200_000_000)
     }
 
+    /// /proc/self/status separates key and value with a tab and pads with
+    /// spaces; a parser that split on one of them only, or read the wrong
+    /// key, would leave the limit's use at 0 or at another line's value.
+    @Test func theMappedMemoryIsReadFromProcStatus() {
+        let status = "Name:\tthunnini-ref\nVmPeak:\t  999999 kB\nVmSize:\t    3896 kB\nVmData:\t     428 kB\n"
+        #expect(MemoryBudget.statusBytes(status, "VmSize") == 3896 * 1024)
+        #expect(MemoryBudget.statusBytes(status, "VmData") == 428 * 1024)
+        #expect(MemoryBudget.statusBytes("", "VmSize") == 0)
+        #expect(MemoryBudget.eightyPercent(of: 1 << 30) == 858_993_459)
+    }
+
     // MARK: - 9. The memory message blames the key that makes it large
 
     /// The wrong behaviour: "the largest part is the training batch (d.json:
