@@ -1,18 +1,17 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// The fast kernels vectorise with Swift SIMD types. On x86-64 we build for
-// x86-64-v3 (AVX2 + FMA, as current enterprise distributions require; the
-// compiler names that feature set "haswell") so that a
-// SIMD8<Double> is two AVX registers rather than four SSE ones. Only the
-// instruction set changes: no target uses fused multiply-add, because Swift
-// never contracts `a * b + c` (Docs/performance.md). Other architectures
-// (aarch64) build with the compiler's defaults.
-#if arch(x86_64)
-let cpuSettings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
-#else
-let cpuSettings: [SwiftSetting] = []
-#endif
+// No target sets compiler flags of its own: SwiftPM refuses `unsafeFlags`
+// in a package used as a versioned dependency (even behind a trait), so the
+// library products build with the toolchain's defaults wherever they are
+// used. The fast kernels vectorise with Swift SIMD types; the command-line
+// tool built from this repository is compiled for x86-64-v3 (AVX2 + FMA;
+// the compiler names that feature set "haswell") by passing
+// `-Xswiftc -target-cpu -Xswiftc haswell` to `swift build`, `swift run` and
+// `swift test` (README.md), so that a SIMD8<Double> is two AVX registers
+// rather than four SSE ones. Only the instruction set changes: Swift never
+// contracts `a * b + c` into a fused multiply-add, so both builds compute
+// bit-identical results (Docs/performance.md).
 
 let package = Package(
     name: "thunnini-ref",
@@ -44,15 +43,13 @@ let package = Package(
                 "CGSL",
                 "CLAPACKE",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
-            ],
-            swiftSettings: cpuSettings
+            ]
         ),
         // The static markdown + SVG report (`thunnini-ref report`); depends on the engine, never the reverse.
         .target(
             name: "ThunniniReport",
             dependencies: ["Thunnini"],
-            resources: [.copy("DefaultExperiments")],
-            swiftSettings: cpuSettings
+            resources: [.copy("DefaultExperiments")]
         ),
         .executableTarget(
             name: "thunnini-ref",
@@ -60,19 +57,16 @@ let package = Package(
                 "Thunnini",
                 "ThunniniReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            swiftSettings: cpuSettings
+            ]
         ),
         .testTarget(
             name: "ThunniniTests",
             dependencies: ["Thunnini"],
-            resources: [],
-            swiftSettings: cpuSettings
+            resources: []
         ),
         .testTarget(
             name: "ThunniniReportTests",
-            dependencies: ["Thunnini", "ThunniniReport"],
-            swiftSettings: cpuSettings
+            dependencies: ["Thunnini", "ThunniniReport"]
         ),
     ],
     swiftLanguageModes: [.v5]
@@ -82,4 +76,10 @@ let package = Package(
 // never in the default build or `swift test`.
 if Context.environment["THUNNINI_FUZZ"] == "1" {
     package.targets.append(.executableTarget(name: "ThunniniFuzz", dependencies: ["Thunnini"], path: "Tests/Fuzz/ThunniniFuzz"))
+}
+
+// The DocC plugin (Docs/README.md): only with THUNNINI_DOCS=1, so that
+// neither `swift test` nor a package that depends on this one resolves it.
+if Context.environment["THUNNINI_DOCS"] == "1" {
+    package.dependencies.append(.package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"))
 }

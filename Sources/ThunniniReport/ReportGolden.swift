@@ -42,11 +42,24 @@ public enum ReportGolden {
         return problems
     }
 
-    /// Rewrites the expected files from the rendering.
-    public static func update(root: URL) throws {
+    /// Refuses a root without the fixed results folder, in one line saying
+    /// what the root must contain. `golden` calls it before writing or
+    /// comparing anything: the golden files alone are not worth writing to a
+    /// folder whose report golden cannot be rendered.
+    public static func checkRoot(_ root: URL) throws {
+        let results = root.appendingPathComponent(resultsPath)
+        guard FileManager.default.fileExists(atPath: results.appendingPathComponent("format.json").path) else {
+            throw ThunniniError("\(root.path): not a thunnini-ref repository root: golden needs the report's fixed results folder "
+                + "\(resultsPath) (the output of `thunnini-ref run Golden/report/tiny.json`) there; give the repository root with --root")
+        }
+    }
+
+    /// Rewrites the expected files from `files` (by default, the rendering).
+    public static func update(root: URL, files: [String: String]? = nil) throws {
+        let rendered = try files ?? render(root: root)
         let expected = root.appendingPathComponent(expectedPath)
         try? FileManager.default.removeItem(at: expected)
-        for (path, text) in try render(root: root) {
+        for (path, text) in rendered {
             let url = expected.appendingPathComponent(path)
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try text.write(to: url, atomically: true, encoding: .utf8)

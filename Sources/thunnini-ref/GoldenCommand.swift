@@ -26,7 +26,10 @@ struct GoldenCommand: ParsableCommand {
         let cases = GoldenRegistry.cases
         let vectors = GoldenRegistry.testVectors
         do {
+            try ReportGolden.checkRoot(URL(fileURLWithPath: root))
             if update {
+                // Rendered first: a results folder that cannot be read stops the update before anything is written.
+                let report = try ReportGolden.render(root: URL(fileURLWithPath: root))
                 for goldenCase in cases {
                     try GoldenFile.write(goldenCase, to: directory)
                     print("wrote \(GoldenFile.url(for: goldenCase, in: directory).path)")
@@ -43,7 +46,7 @@ struct GoldenCommand: ParsableCommand {
                     try FileManager.default.removeItem(at: orphan)
                     print("removed \(orphan.path) (no such test vector)")
                 }
-                try ReportGolden.update(root: URL(fileURLWithPath: root))
+                try ReportGolden.update(root: URL(fileURLWithPath: root), files: report)
                 print("wrote \(ReportGolden.expectedPath) (the report of \(ReportGolden.resultsPath))")
                 return
             }

@@ -18,21 +18,22 @@ struct PredictorOptions: ParsableArguments {
 
     /// Refuses (one line) a predictor plus a pass over `data`'s batches that
     /// would need more than the memory budget, before anything is allocated.
-    func checkMemory(data: DataGeneratorConfig, dataPath: String, prefix: Int = 0, backward: Bool,
+    func checkMemory(data: DataGeneratorConfig, dataPath: String, prefix: Int = 0, prefixKey: String = "prefix_length", backward: Bool,
                      batch: Int? = nil, extraSequenceCopies: Int = 0) throws {
         try checkMemory(shape: [data.batchSize, data.sequenceLength, data.vocabSize], keys: data.sizeKeys("\(dataPath): "),
-                        source: dataPath, prefix: prefix, backward: backward, batch: batch, extraSequenceCopies: extraSequenceCopies)
+                        source: dataPath, prefix: prefix, prefixKey: prefixKey, backward: backward, batch: batch,
+                        extraSequenceCopies: extraSequenceCopies)
     }
 
     /// The same for B x T x V sequences of `shape`.
-    func checkMemory(shape: [Int], keys: String, source: String, prefix: Int = 0, backward: Bool,
+    func checkMemory(shape: [Int], keys: String, source: String, prefix: Int = 0, prefixKey: String = "prefix_length", backward: Bool,
                      batch: Int? = nil, extraSequenceCopies: Int = 0) throws {
         let predictorConfig = try loadConfig(PredictorConfig.self, path: self.predictorConfig)
         let torso = try loadConfig(TorsoConfig.self, path: torsoConfig)
         var estimate = MemoryEstimate()
         estimate.keepPredictor(predictorConfig, torso, keys: "\(self.predictorConfig), \(torsoConfig)")
         estimate.phasePass(predictorConfig, torso, batch: batch ?? shape[0], length: shape[1],
-                           prefix: prefix, backward: backward, keys: keys)
+                           prefix: prefix, prefixKey: prefixKey, backward: backward, keys: keys)
         if extraSequenceCopies > 0 {
             estimate.keepSequences(batch: shape[0], length: shape[1], vocab: shape[2], copies: extraSequenceCopies, keys: keys)
         }
@@ -41,7 +42,7 @@ struct PredictorOptions: ParsableArguments {
 
     /// Parameters from an .npz of Flax paths, checked against the predictor.
     func loadParameters(_ path: String, for predictor: Predictor) throws -> ParameterTree {
-        let tree = try ParameterTree.load(npz: URL(fileURLWithPath: path))
+        let tree = try ParameterTree.load(npz: URL(fileURLWithPath: path), expected: predictor.initialParameters(seed: 0))
         try predictor.checkParameters(tree, context: path)
         return tree
     }
@@ -116,12 +117,13 @@ struct TuneCommand: ParsableCommand {
                 throw ThunniniError("--initial-prefix was given, but \(tuningConfig): tuning_method '\(tuning.tuningMethod.rawValue)' tunes weights, not a prefix")
             }
             try predictor.checkMemory(data: data, dataPath: dataConfig,
-                                      prefix: tuning.tuningMethod.isPrefixMethod ? tuning.prefixLength ?? 0 : 0, backward: true)
+                                      prefix: tuning.tuningMethod.isPrefixMethod ? tuning.prefixLength ?? 0 : 0,
+                                      prefixKey: "\(tuningConfig): prefix_length", backward: true)
             let model = try predictor.makePredictor()
             let start = try predictor.loadParameters(parameters, for: model)
             var given: Tensor? = nil
             if let initialPrefix {
-                guard let prefix = try NPZ.read(URL(fileURLWithPath: initialPrefix))["prefix"] else {
+                guard let prefix = try NPZ.read(URL(fileURLWithPath: initialPrefix), only: ["prefix"])["prefix"] else {
                     throw ThunniniError("\(initialPrefix): no array 'prefix'")
                 }
                 try ArrayChecks.finite(prefix, name: "prefix", source: initialPrefix)
@@ -213,12 +215,19 @@ struct EvaluateCommand: ParsableCommand {
                 arrays["bayes_log_probs"] = bayes.logProbs
                 arrays["bayes_instant_losses"] = bayes.instantLosses
             case (nil, let path?):
-                guard let loaded = try NPZ.read(URL(fileURLWithPath: path))["sequences"] else {
+                // The memory check runs on the shape the .npy header declares,
+                // before the array is inflated.
+                let arrays = try NPZ.read(URL(fileURLWithPath: path), only: ["sequences"]) { _, shape in
+                    guard shape.count == 3 else {
+                        throw ThunniniError("\(path): array 'sequences' has shape \(shape), expected B x T x V")
+                    }
+                    try predictor.checkMemory(shape: shape, keys: "\(path): sequences of shape \(shape)", source: path,
+                                              prefix: prefixRows, backward: false, batch: batchSize.map { min($0, shape[0]) }, extraSequenceCopies: 3)
+                }
+                guard let loaded = arrays["sequences"] else {
                     throw ThunniniError("\(path): no array 'sequences'")
                 }
                 try ArrayChecks.oneHotSequences(loaded, name: "sequences", source: path)
-                try predictor.checkMemory(shape: loaded.shape, keys: "\(path): sequences of shape \(loaded.shape)", source: path,
-                                          prefix: prefixRows, backward: false, batch: batchSize.map { min($0, loaded.shape[0]) }, extraSequenceCopies: 3)
                 model = try predictor.makePredictor()
                 tree = try predictor.loadParameters(parameters, for: model)
                 input = loaded
@@ -249,7 +258,7 @@ struct EvaluateCommand: ParsableCommand {
             guard let type = PrefixType(rawValue: typeName), type != .none else {
                 throw ThunniniError("--prefix-type must be prepend, simplex or embedding, got '\(typeName)'")
             }
-            guard let values = try NPZ.read(URL(fileURLWithPath: path))["prefix"] else { throw ThunniniError("\(path): no array 'prefix'") }
+            guard let values = try NPZ.read(URL(fileURLWithPath: path), only: ["prefix"])["prefix"] else { throw ThunniniError("\(path): no array 'prefix'") }
             try ArrayChecks.finite(values, name: "prefix", source: path)
             return Prefix(type: type, values: values)
         default:

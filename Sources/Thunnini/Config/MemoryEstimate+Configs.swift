@@ -12,64 +12,104 @@ extension MemoryEstimate {
 
     /// Parameters of the predictor (embedding, torso, unembedding).
     public static func parameterCount(_ predictor: PredictorConfig, _ torso: TorsoConfig) -> Double {
+        parameterTerms(predictor, torso).reduce(0) { $0 + $1.count }
+    }
+
+    /// The predictor's parameters, term by term, each with the config keys that size it.
+    static func parameterTerms(_ predictor: PredictorConfig, _ torso: TorsoConfig) -> [(key: String, count: Double)] {
         let v = Double(predictor.tokenDimensionality), e = Double(predictor.embeddingDimensionality)
-        var count = v * e + e
+        let vocabulary = "token_dimensionality \(predictor.tokenDimensionality)"
+        var terms = [(key: vocabulary, count: v * e + e)]
         var width = e
         switch torso {
         case .linear(let c):
-            for h in c.hiddenSizes.map(Double.init) { count += width * h + h; width = h }
+            for (i, h) in c.hiddenSizes.map(Double.init).enumerated() {
+                terms.append(("hidden_sizes[\(i)] \(c.hiddenSizes[i])", width * h + h)); width = h
+            }
         case .lstm(let c):
-            for h in c.hiddenSizes.map(Double.init) { count += 4 * h * (width + h) + 4 * h; width = h }
+            for (i, h) in c.hiddenSizes.map(Double.init).enumerated() {
+                terms.append(("hidden_sizes[\(i)] \(c.hiddenSizes[i])", 4 * h * (width + h) + 4 * h)); width = h
+            }
         case .transformer(let c):
             let rank = c.useLoRA ? Double(c.reducedRank) : 0
-            for h in c.hiddenSizes.map(Double.init) {
+            for (i, h) in c.hiddenSizes.map(Double.init).enumerated() {
                 let mlp = h * Double(c.wideningFactor)
-                count += 4 * (e * e + e) + 4 * (2 * e * rank + e) + 2 * e + 2 * e * mlp + mlp + e + 6 * e
+                terms.append(("embedding_dimensionality \(predictor.embeddingDimensionality)",
+                              4 * (e * e + e) + 4 * (2 * e * rank + e) + 2 * e + e + 6 * e))
+                terms.append(("hidden_sizes[\(i)] \(c.hiddenSizes[i]) x widening_factor \(c.wideningFactor)", 2 * e * mlp + mlp))
             }
         }
-        return count + width * v + v
+        terms.append((vocabulary, width * v + v))
+        return terms
     }
 
     /// Doubles kept per token of the whole input (BOS, prefix, sequence) by
     /// a forward pass for its backward pass, `length` being that whole input.
     static func activationsPerToken(_ predictor: PredictorConfig, _ torso: TorsoConfig, length: Double) -> Double {
+        activationTerms(predictor, torso, length: length).reduce(0) { $0 + $1.count }
+    }
+
+    /// The same, term by term, each with the config keys that size it.
+    static func activationTerms(_ predictor: PredictorConfig, _ torso: TorsoConfig, length: Double) -> [(key: String, count: Double)] {
         let v = Double(predictor.tokenDimensionality), e = Double(predictor.embeddingDimensionality)
-        var count = 2 * v + 2 * e + 4 * v
+        let embedding = "embedding_dimensionality \(predictor.embeddingDimensionality)"
+        var terms = [(key: "token_dimensionality \(predictor.tokenDimensionality)", count: 6 * v), (key: embedding, count: 2 * e)]
         switch torso {
         case .linear(let c):
-            count += c.hiddenSizes.reduce(0.0) { $0 + 2 * Double($1) }
+            for (i, h) in c.hiddenSizes.enumerated() { terms.append(("hidden_sizes[\(i)] \(h)", 2 * Double(h))) }
         case .lstm(let c):
             // Gates (4h), cell and hidden state, tanh of the cell.
-            count += c.hiddenSizes.reduce(0.0) { $0 + 8 * Double($1) }
+            for (i, h) in c.hiddenSizes.enumerated() { terms.append(("hidden_sizes[\(i)] \(h)", 8 * Double(h))) }
         case .transformer(let c):
             // q, k, v, merged heads, residuals and LayerNorm caches (~10 E), the
             // MLP's hidden layer before and after GELU (2 H w), and the H x L
             // attention probabilities of each query.
-            for h in c.hiddenSizes.map(Double.init) {
-                count += 10 * e + 2 * h * Double(c.wideningFactor) + Double(c.numAttentionHeads) * length
+            for (i, h) in c.hiddenSizes.enumerated() {
+                terms.append((embedding, 10 * e))
+                terms.append(("hidden_sizes[\(i)] \(h) x widening_factor \(c.wideningFactor)", 2 * Double(h) * Double(c.wideningFactor)))
+                terms.append(("num_attention_heads \(c.numAttentionHeads) x the input length", Double(c.numAttentionHeads) * length))
             }
         }
-        return count
+        return terms
+    }
+
+    /// The key of the largest term, for messages.
+    static func dominantKey(_ terms: [(key: String, count: Double)]) -> String {
+        terms.max { $0.count < $1.count }?.key ?? ""
     }
 
     /// Keeps the parameters, their gradients, Adam's two moments and a copy
     /// of the starting parameters.
     public mutating func keepPredictor(_ predictor: PredictorConfig, _ torso: TorsoConfig,
                                        keys: String = "predictor_config, torso_config") {
-        keep("the parameters and optimizer state (\(keys))",
+        keep("the parameters and optimizer state (\(keys)), dominated by \(Self.dominantKey(Self.parameterTerms(predictor, torso)))",
              bytes: 5 * Self.word * Self.parameterCount(predictor, torso))
     }
 
     /// A forward (and, if `backward`, backward) pass over `batch` sequences of
     /// `length` tokens with a prefix of `prefix` rows; `keys` names the
-    /// input keys that size it in the error message.
+    /// input keys that size it in the error message, `prefixKey` the one of
+    /// the prefix. The message also names the key that dominates: of the
+    /// three factors (sequences, tokens per sequence, values per token) the
+    /// largest, and within it its largest term, so that a widening factor or
+    /// a prefix length of 10^9 is blamed, not a batch of 8 x 10 x 2.
     public mutating func phasePass(_ predictor: PredictorConfig, _ torso: TorsoConfig, batch: Int, length: Int,
-                                   prefix: Int = 0, backward: Bool, keys: String) {
+                                   prefix: Int = 0, prefixKey: String = "prefix_length", backward: Bool, keys: String) {
         let total = Double(length) + Double(prefix) + 1
-        let activations = Double(batch) * total * Self.activationsPerToken(predictor, torso, length: total)
+        let terms = Self.activationTerms(predictor, torso, length: total)
+        let perToken = terms.reduce(0) { $0 + $1.count }
+        let activations = Double(batch) * total * perToken
         let sequences = 2 * Double(batch) * Double(length) * Double(predictor.tokenDimensionality)
         let widths = "embedding_dimensionality \(predictor.embeddingDimensionality), hidden_sizes \(torso.hiddenSizes)"
-        phase("the \(backward ? "training" : "evaluation") batch (\(keys); \(widths))",
+        let dominant: String
+        if Double(batch) >= max(total, perToken) {
+            dominant = "the batch of \(batch) sequences"
+        } else if total >= perToken {
+            dominant = prefix > length ? "\(prefixKey) \(prefix)" : "the sequence length \(length)"
+        } else {
+            dominant = Self.dominantKey(terms)
+        }
+        phase("the \(backward ? "training" : "evaluation") batch (\(keys); \(widths)), dominated by \(dominant)",
               bytes: Self.word * ((backward ? 2 : 1) * activations + sequences))
     }
 
@@ -105,7 +145,7 @@ extension ExperimentSpec {
             let prefix = named.config.tuningMethod.isPrefixMethod ? max(0, named.config.prefixLength ?? 0) : 0
             longestPrefix = max(longestPrefix, prefix)
             estimate.phasePass(p, t, batch: tuningDataConfig.batchSize, length: tuningDataConfig.sequenceLength,
-                               prefix: prefix, backward: true,
+                               prefix: prefix, prefixKey: "tuning_configs[\(named.name)].config.prefix_length", backward: true,
                                keys: tuningDataConfig.sizeKeys("tuning_data_config") + " with tuning_configs[\(named.name)].config.prefix_length \(prefix)")
             // Every repetition keeps its tuned prefix or parameters.
             let kept = named.config.tuningMethod.isPrefixMethod
@@ -120,7 +160,8 @@ extension ExperimentSpec {
                                    keys: "hard_prefix.num_sequences \(hardPrefix.numSequences) x tuning_data_config.sequence_length \(data.sequenceLength)")
             longestPrefix = max(longestPrefix, hardPrefix.prefixLength)
             let batch = Evaluation.chunkSize(batchSize: evalBatchSize, total: hardPrefix.numSequences)
-            estimate.phasePass(p, t, batch: batch, length: data.sequenceLength, prefix: hardPrefix.prefixLength, backward: false,
+            estimate.phasePass(p, t, batch: batch, length: data.sequenceLength, prefix: hardPrefix.prefixLength,
+                               prefixKey: "hard_prefix.prefix_length", backward: false,
                                keys: "hard_prefix.num_sequences \(hardPrefix.numSequences) (eval_batch_size \(evalBatchSize)) x hard_prefix.prefix_length \(hardPrefix.prefixLength)")
         }
         for named in evalDataConfigs {
@@ -128,7 +169,8 @@ extension ExperimentSpec {
             estimate.keepSequences(batch: data.batchSize, length: data.sequenceLength, vocab: data.vocabSize, copies: 3,
                                    keys: data.sizeKeys("eval_data_configs[\(named.name)].config"))
             let batch = Evaluation.chunkSize(batchSize: evalBatchSize, total: data.batchSize)
-            estimate.phasePass(p, t, batch: batch, length: data.sequenceLength, prefix: longestPrefix, backward: false,
+            estimate.phasePass(p, t, batch: batch, length: data.sequenceLength, prefix: longestPrefix,
+                               prefixKey: "the longest prefix_length", backward: false,
                                keys: "eval_data_configs[\(named.name)].config (eval_batch_size \(evalBatchSize))")
         }
         return estimate

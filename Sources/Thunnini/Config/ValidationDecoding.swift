@@ -16,8 +16,10 @@ public func decodeConfig<T: Decodable & ValidatableConfig>(_ type: T.Type, from 
 }
 
 /// Decodes JSON, turning any `DecodingError` into a one-line `ThunniniError`.
-/// A key repeated within one object is refused (`StrictJSON`), naming its key path.
+/// Bytes that are not UTF-8 and a key repeated within one object are refused
+/// (`StrictJSON`), naming where.
 func decodeJSON<T: Decodable>(_ type: T.Type, from data: Data, source: String) throws -> T {
+    try checkUTF8(data, source: source)
     if let duplicate = StrictJSON.firstDuplicateKey(in: data) {
         throw ThunniniError("\(source): duplicate key '\(duplicate)'")
     }
@@ -75,5 +77,12 @@ func describe(_ error: DecodingError) -> String {
         return "'\(path)' is invalid: \(context.debugDescription)"
     @unknown default:
         return "cannot decode (\(error))"
+    }
+}
+
+/// Refuses JSON text that is not UTF-8, naming the byte offset and line.
+func checkUTF8(_ data: Data, source: String) throws {
+    if let place = StrictJSON.firstInvalidUTF8(in: data) {
+        throw ThunniniError("\(source): not UTF-8 text (an invalid byte sequence at \(place)); JSON files must be UTF-8")
     }
 }

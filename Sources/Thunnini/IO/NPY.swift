@@ -86,6 +86,12 @@ public enum NPY {
     /// it does not (or when the header is malformed: `decode` reports that).
     /// Lets a reader stop inflating an archive entry at the declared size.
     static func declaredSize(prefix: Data) -> Int? {
+        declaredHeader(prefix: prefix)?.size
+    }
+
+    /// The shape and the total size (header and data) that the `.npy` blob
+    /// starting with `prefix` declares, once `prefix` holds the whole header.
+    static func declaredHeader(prefix: Data) -> (shape: [Int], size: Int)? {
         let bytes = [UInt8](prefix.prefix(12))
         guard bytes.count >= 10, Array(bytes[0..<6]) == magic else { return nil }
         let headerLength: Int, headerStart: Int
@@ -102,7 +108,7 @@ public enum NPY {
               let text = String(bytes: prefix[prefix.startIndex + headerStart..<prefix.startIndex + dataStart], encoding: .ascii),
               let header = try? NPYHeader.parse(text), let dtype = NPYDType(descr: header.descr),
               let count = try? checkedProduct(header.shape + [dtype.byteWidth], "") else { return nil }
-        return count > Int.max - dataStart ? Int.max : dataStart + count
+        return (header.shape, count > Int.max - dataStart ? Int.max : dataStart + count)
     }
 
     /// Encodes a tensor as a version 1.0 `.npy` blob of little-endian float64 (`<f8`).

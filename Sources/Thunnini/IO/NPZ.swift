@@ -13,19 +13,35 @@ public enum NPZ {
     /// The modification date of every written entry: the earliest DOS date.
     static let fixedModificationDate = Date(timeIntervalSince1970: 315_532_800)
 
-    /// Reads every array of the archive at `url`, keyed by name (without `.npy`).
-    public static func read(_ url: URL) throws -> [String: Tensor] {
+    /// Checks an array's name and the shape its `.npy` header declares,
+    /// before the array is inflated; throws to refuse it (the error is
+    /// passed on unchanged, so it names the file itself).
+    public typealias ShapeCheck = (_ name: String, _ shape: [Int]) throws -> Void
+
+    /// Reads the arrays of the archive at `url`, keyed by name (without
+    /// `.npy`): all of them, or only those named in `only` (the others are
+    /// not inflated). `checkShape` sees each array's declared shape as soon
+    /// as its header is inflated, so that a reader that knows what to expect
+    /// (parameters of a given predictor, sequences of a given vocabulary)
+    /// refuses a decompression bomb after its first block, not after
+    /// gigabytes.
+    public static func read(_ url: URL, only: Set<String>? = nil, checkShape: ShapeCheck? = nil) throws -> [String: Tensor] {
         let data: Data
         do {
             data = try Data(contentsOf: url)
         } catch {
             throw ThunniniError("\(url.path): cannot read (\(error.localizedDescription))")
         }
-        return try read(data, source: url.path)
+        return try read(data, source: url.path, only: only, checkShape: checkShape)
     }
 
-    /// Reads every array of an in-memory archive; `source` names it in errors.
-    public static func read(_ data: Data, source: String) throws -> [String: Tensor] {
+    /// The longest `.npy` header inflated before giving up on finding its end
+    /// (numpy writes headers of a few hundred bytes; a version 2 header may
+    /// declare up to 4 GB).
+    static let maximumHeaderBytes = 1 << 20
+
+    /// Reads the arrays of an in-memory archive; `source` names it in errors.
+    public static func read(_ data: Data, source: String, only: Set<String>? = nil, checkShape: ShapeCheck? = nil) throws -> [String: Tensor] {
         guard let record = endOfCentralDirectory(data) else {
             throw ThunniniError("\(source): not a zip archive or truncated (no end-of-central-directory record)")
         }
@@ -54,6 +70,7 @@ public enum NPZ {
             guard arrays[name] == nil else {
                 throw ThunniniError("\(source): array '\(name)' appears twice")
             }
+            if let only, !only.contains(name) { continue }
             // Inflate no more than the zip directory and the .npy header declare,
             // and nothing above the memory budget (a small archive can inflate to gigabytes).
             let declaredSize = Int(clamping: entry.uncompressedSize)
@@ -66,13 +83,25 @@ public enum NPZ {
             do {
                 checksum = try archive.extract(entry) { chunk in
                     blob.append(chunk)
-                    if headerSize == nil { headerSize = NPY.declaredSize(prefix: blob) }
+                    if headerSize == nil, let header = NPY.declaredHeader(prefix: blob) {
+                        headerSize = header.size
+                        do { try checkShape?(name, header.shape) } catch { throw ShapeRefusal(error: error) }
+                    }
+                    if headerSize == nil, blob.count > maximumHeaderBytes { throw HeaderLimit() }
                     if blob.count > declaredSize || blob.count - (1 << 16) > (headerSize ?? Int.max) {
                         throw InflationLimit()
                     }
                 }
             } catch is InflationLimit {
                 throw ThunniniError("\(source): entry '\(path)' inflates beyond its declared size")
+            } catch is HeaderLimit {
+                // Let the .npy reader name what is wrong with the header.
+                do { _ = try NPY.decode(blob, name: name) } catch let error as ThunniniError {
+                    throw ThunniniError("\(source): \(error.message)")
+                }
+                throw ThunniniError("\(source): array '\(name)' has no .npy header in its first \(MemoryBudget.describe(Double(maximumHeaderBytes)))")
+            } catch let refusal as ShapeRefusal {
+                throw refusal.error
             } catch {
                 throw ThunniniError("\(source): entry '\(path)' is corrupt (\(error))")
             }
@@ -140,6 +169,9 @@ public enum NPZ {
     }
 
     private struct InflationLimit: Error {}
+    private struct HeaderLimit: Error {}
+    /// An error of the caller's `checkShape`, passed on unchanged (it names its source).
+    private struct ShapeRefusal: Error { var error: Error }
 
     /// The fields of the end-of-central-directory record that locate the entries.
     struct EndRecord {

@@ -83,8 +83,24 @@ extension ParameterTree {
     /// (`params/...`), as the original's parameters exported with
     /// `numpy.savez`. Arrays outside `params/` are an error, so that a wrong
     /// file is not half-used.
-    public static func load(npz url: URL) throws -> ParameterTree {
-        let arrays = try NPZ.read(url)
+    ///
+    /// With `expected` (the tree of the predictor the parameters are for),
+    /// each array's name and declared shape are checked against it before
+    /// the array is inflated, so a crafted archive cannot make the reader
+    /// inflate more than that predictor's parameters.
+    public static func load(npz url: URL, expected: ParameterTree? = nil) throws -> ParameterTree {
+        let arrays = try NPZ.read(url) { name, shape in
+            guard name.hasPrefix("params/") else {
+                throw ThunniniError("\(url.path): array '\(name)' is not a parameter (names must start with 'params/')")
+            }
+            guard let expected else { return }
+            guard let want = expected.values[name]?.shape else {
+                throw ThunniniError("\(url.path): unexpected parameter '\(name)'")
+            }
+            guard want == shape else {
+                throw ThunniniError("\(url.path): parameter '\(name)' has shape \(shape), expected \(want)")
+            }
+        }
         if let stray = arrays.keys.sorted().first(where: { !$0.hasPrefix("params/") }) {
             throw ThunniniError("\(url.path): array '\(stray)' is not a parameter (names must start with 'params/')")
         }

@@ -43,6 +43,7 @@ public enum JSONOutput {
 
     /// Decodes what `encode` wrote; `source` names the data in errors.
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data, source: String) throws -> T {
+        try checkUTF8(data, source: source)
         do {
             return try makeDecoder().decode(type, from: data)
         } catch let error as DecodingError {

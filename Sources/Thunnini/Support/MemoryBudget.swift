@@ -6,27 +6,74 @@ import Foundation
 /// (`MemoryEstimate`) before allocating it, and refuse with one line when
 /// the estimate is above this budget: an allocation the machine cannot serve
 /// would otherwise end in an abort (or the out-of-memory killer) instead of
-/// an error. The default is 80% of the physical memory (or of the cgroup
-/// limit, when one is set and smaller): the estimates count the large
+/// an error. The default is 80% of the memory the process can use (`limit`:
+/// physical memory, cgroup limit, rlimits): the estimates count the large
 /// arrays, not every small one, and the rest is left to the system.
 public enum MemoryBudget {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var override: Int?
 
     /// The budget in bytes.
-    public static var bytes: Int {
+    public static var bytes: Int { current.bytes }
+
+    /// The budget and, unless `--max-memory` set it, the limit it is 80% of
+    /// (`physical memory`, `what ulimit -v leaves`, ...).
+    public static var current: (bytes: Int, limit: String?) {
         lock.lock(); defer { lock.unlock() }
-        return override ?? defaultBytes
+        if let override { return (override, nil) }
+        let limit = limit
+        return (eightyPercent(of: limit.bytes), limit.name)
     }
 
-    /// 80% of the memory this process can use.
-    public static var defaultBytes: Int {
-        var physical = ProcessInfo.processInfo.physicalMemory
-        if let text = try? String(contentsOfFile: "/sys/fs/cgroup/memory.max", encoding: .utf8),
-           let limit = UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)), limit < physical {
-            physical = limit
+    /// 80% of the memory this process can use: the tightest of the physical
+    /// memory, the cgroup limit and what the process's own limits
+    /// (`ulimit -v`, RLIMIT_AS; `ulimit -d`, RLIMIT_DATA) leave of the address
+    /// space or data segment it already uses. Past an rlimit `malloc` fails
+    /// and Swift aborts, so a budget above one would let an estimate pass
+    /// that then ends in an abort instead of an error.
+    public static var defaultBytes: Int { eightyPercent(of: limit.bytes) }
+
+    static func eightyPercent(of bytes: UInt64) -> Int { Int(min(Double(bytes) / 5 * 4, Double(Int.max))) }
+
+    /// The tightest memory limit of this process and what sets it.
+    public static var limit: (bytes: UInt64, name: String) {
+        var tightest = (bytes: ProcessInfo.processInfo.physicalMemory, name: "physical memory")
+        func consider(_ bytes: UInt64?, _ name: String) {
+            if let bytes, bytes < tightest.bytes { tightest = (bytes, name) }
         }
-        return Int(min(physical / 5 * 4, UInt64(Int.max)))
+        if let text = try? String(contentsOfFile: "/sys/fs/cgroup/memory.max", encoding: .utf8) {
+            consider(UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)), "the cgroup limit")
+        }
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        consider(softLimitLeft(of: .addressSpace, inUse: statusBytes(status, "VmSize")), "what ulimit -v leaves")
+        consider(softLimitLeft(of: .dataSegment, inUse: statusBytes(status, "VmData")), "what ulimit -d leaves")
+        return tightest
+    }
+
+    enum Resource { case addressSpace, dataSegment }
+
+    /// The soft limit of `resource` less `inUse`, or nil when it is unlimited.
+    static func softLimitLeft(of resource: Resource, inUse: UInt64) -> UInt64? {
+        var limit = rlimit()
+        #if os(Linux)
+        let name = __rlimit_resource_t((resource == .addressSpace ? RLIMIT_AS : RLIMIT_DATA).rawValue)
+        let unlimited = rlim_t.max
+        #else
+        let name = resource == .addressSpace ? RLIMIT_AS : RLIMIT_DATA
+        let unlimited = RLIM_INFINITY
+        #endif
+        guard getrlimit(name, &limit) == 0, limit.rlim_cur != unlimited else { return nil }
+        let soft = UInt64(limit.rlim_cur)
+        return soft > inUse ? soft - inUse : 0
+    }
+
+    /// A `kB` line of /proc/self/status (`VmSize:   123456 kB`) in bytes; 0 when absent (not Linux).
+    static func statusBytes(_ status: String, _ key: String) -> UInt64 {
+        for line in status.split(separator: "\n") where line.hasPrefix("\(key):") {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            if fields.count >= 2, let kilobytes = UInt64(fields[1]) { return kilobytes * 1024 }
+        }
+        return 0
     }
 
     /// Sets the budget from `--max-memory` text: bytes, or a number with a
@@ -107,12 +154,18 @@ public struct MemoryEstimate: Sendable {
 
     /// Throws one line naming `source`, the estimate, the largest part and
     /// the budget when the estimate is above `budget`.
-    public func check(source: String, budget: Int = MemoryBudget.bytes) throws {
+    public func check(source: String) throws {
+        let budget = MemoryBudget.current
+        try check(source: source, budget: budget.bytes, limit: budget.limit)
+    }
+
+    /// The same against a given budget; `limit` names what the budget is 80% of.
+    public func check(source: String, budget: Int, limit: String? = nil) throws {
         let peak = peakBytes
         guard peak.isFinite, peak <= Double(budget) else {
             let part = largestPart.map { "; the largest part is \($0.label) (\(MemoryBudget.describe($0.bytes)))" } ?? ""
             let amount = MemoryBudget.describe(peak)
-            throw ThunniniError("\(source): needs \(amount.hasPrefix("more") ? "" : "about ")\(amount) of memory, above the budget of \(MemoryBudget.describe(Double(budget)))\(part); reduce it or raise --max-memory")
+            throw ThunniniError("\(source): needs \(amount.hasPrefix("more") ? "" : "about ")\(amount) of memory, above the budget of \(MemoryBudget.describe(Double(budget)))\(limit.map { " (80% of \($0))" } ?? "")\(part); reduce it or raise --max-memory")
         }
     }
 }

@@ -37,6 +37,8 @@ public final class ProgressReporter {
     /// A reporter for `total` steps of `phase`.
     ///
     /// - Parameters:
+    ///   - phase: the name in brackets at the start of each line (`pretrain`).
+    ///   - total: the number of steps the phase will run.
     ///   - every: the throttle (default: at most one line per 2 seconds).
     ///   - clock: seconds from an arbitrary origin, for tests (default: monotonic time).
     ///   - output: receives each line, newline included (default: stderr).

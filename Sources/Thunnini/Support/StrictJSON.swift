@@ -11,6 +11,28 @@ import Foundation
 /// leaves the syntax error to `JSONDecoder`. Keys are compared after
 /// unescaping, so `"a"` and `"\u0061"` are the same key.
 enum StrictJSON {
+    /// Where the first byte sequence that is not UTF-8 starts (`byte 42, line
+    /// 3`), or nil when all of `data` is UTF-8. JSON text must be UTF-8, but
+    /// `JSONDecoder` replaces a malformed sequence inside a string with U+FFFD
+    /// and carries on, so a name or notes with stray bytes would be accepted
+    /// and written back changed.
+    static func firstInvalidUTF8(in data: Data) -> String? {
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = data.makeIterator()
+        var offset = 0, line = 1
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let encoded):
+                if encoded.count == 1, encoded.first == UInt8(ascii: "\n") { line += 1 }
+                offset += encoded.count
+            case .error:
+                return "byte \(offset), line \(line)"
+            case .emptyInput:
+                return nil
+            }
+        }
+    }
+
     /// The key path (`a.b[2].c`) of the first key repeated within one object, or nil.
     static func firstDuplicateKey(in data: Data) -> String? {
         let bytes = [UInt8](data)

@@ -3,7 +3,7 @@ import Testing
 import ZIPFoundation
 @testable import Thunnini
 
-/// Hostile inputs, one test per family of issue 10: each must end in exactly
+/// Hostile inputs, one test per family of bad input: each must end in exactly
 /// one `error:` line naming the file and the key or array, a non-zero exit,
 /// and no output (no destination, no `*.partial-*` staging directory).
 /// A wrong implementation these catch: a trap (exit by signal, no error
@@ -25,9 +25,10 @@ import ZIPFoundation
         var errorLines: [String] { stderr.split(separator: "\n").filter { $0.hasPrefix("error:") }.map(String.init) }
     }
 
-    func run(_ arguments: [String], environment: [String: String] = [:], signal: (Int32, after: (URL) -> Bool)? = nil) throws -> Outcome {
+    func run(_ arguments: [String], environment: [String: String] = [:], signal: (Int32, after: (URL) -> Bool)? = nil,
+             executable: URL = CLITests.executable) throws -> Outcome {
         let process = Process()
-        process.executableURL = CLITests.executable
+        process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = scratch
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
