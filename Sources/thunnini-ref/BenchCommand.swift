@@ -26,6 +26,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Timed steps per phase.")
     var steps = 10
 
+    @Option(name: .long, help: "Time only this phase (pretrain, tune_prefix, tune_weights or evaluate; repeatable; default: every phase the setting has).")
+    var phase: [String] = []
+
     @Flag(name: .long, help: "Print one JSON object on stdout instead of a table.")
     var json = false
 
@@ -37,6 +40,13 @@ struct BenchCommand: ParsableCommand {
             try threadOptions.apply()
             try memoryOptions.apply()
             guard steps >= 1 else { throw ThunniniError("invalid --steps \(steps): must be at least 1") }
+            let chosen = try phase.map { name -> Benchmark.Phase in
+                guard let known = Benchmark.Phase(rawValue: name) else {
+                    let names = Benchmark.Phase.allCases.map(\.rawValue).joined(separator: ", ")
+                    throw ThunniniError("unknown --phase '\(name)'; expected one of \(names)")
+                }
+                return known
+            }
             let settings: [Benchmark.Setting]
             if let experiment {
                 if let torso {
@@ -54,7 +64,7 @@ struct BenchCommand: ParsableCommand {
                 print("torso        phase         threads  steps  seconds  s/step    tokens/s   GFLOP/s  cpu s/step")
             }
             for setting in settings {
-                for phase in setting.phases {
+                for phase in setting.phases where chosen.isEmpty || chosen.contains(phase) {
                     let run = try Benchmark.run(setting, phase: phase, steps: steps)
                     runs.append(run)
                     if !json {

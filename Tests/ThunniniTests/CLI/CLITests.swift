@@ -161,6 +161,20 @@ import Testing
         expectOneErrorLine(unknown, mentioning: "GRU")
         let steps = try run(["bench", "--steps", "0"])
         expectOneErrorLine(steps, mentioning: "--steps")
-        #expect([both, missing, unknown, steps].allSatisfy { $0.stdout.isEmpty })
+        let phase = try run(["bench", "--phase", "train"])
+        expectOneErrorLine(phase, mentioning: "--phase 'train'")
+        #expect([both, missing, unknown, steps, phase].allSatisfy { $0.stdout.isEmpty })
+    }
+
+    /// `--phase` times the named phases only, in the usual order whatever
+    /// the order given. Fails if the filter were ignored (four runs) or
+    /// followed the command line's order.
+    @Test func benchTimesOnlyTheChosenPhases() throws {
+        let outcome = try run(["bench", example("smoke.json"), "--steps", "1", "--threads", "1", "--json",
+                               "--phase", "evaluate", "--phase", "pretrain"])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any]
+        let runs = try #require(object?["runs"] as? [[String: Any]])
+        #expect(runs.compactMap { $0["phase"] as? String } == ["pretrain", "evaluate"])
     }
 }
