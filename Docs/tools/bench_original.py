@@ -29,7 +29,20 @@ Phases (each: 1 untimed warm-up step that compiles, then --steps timed steps):
   evaluate_jit  the same function wrapped in jax.jit (params, sequences args).
 Every timed step ends in jax.block_until_ready on all outputs.
 
-Run with PYTHONPATH=/work/orig (the package is imported as thunnini.src).
+With --experiment FILE (a thunnini-ref experiment file, e.g.
+Docs/examples/notebook-default.json) the settings are that file's instead,
+as `thunnini-ref bench FILE` takes them: the predictor and torso configs;
+pretrain on its pretraining source with its learning rate and clipping; one
+tuning phase per entry of tuning_configs (named tune:NAME, with that
+method's learning rate, clipping, prefix length and prefix init) on its
+tuning source; evaluate / evaluate_jit on its first evaluation source with
+its eval_batch_size. Every tuning method is timed, so each can be set
+beside thunnini-ref's step for it.
+
+The package is imported as thunnini.src: put the checkout at DIR/thunnini
+and run with PYTHONPATH=DIR. This machine's images set OPENBLAS_CORETYPE and
+OPENBLAS_L2_SIZE for the Swift toolchain's LAPACK; unset them for the
+timing command only (`env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ...`).
 """
 
 import argparse
@@ -41,10 +54,14 @@ def parse_args():
   p = argparse.ArgumentParser(description=__doc__,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
   p.add_argument('--steps', type=int, default=20, help='timed steps per phase')
+  p.add_argument('--experiment', default=None,
+                 help='a thunnini-ref experiment file to take the settings from')
   p.add_argument('--torso', default='LSTM,Transformer',
                  help='comma list of LSTM, Transformer, Linear, or "all"')
-  p.add_argument('--phases', default='pretrain,tune_prefix,tune_weights,evaluate,evaluate_jit',
-                 help='comma list of phases')
+  p.add_argument('--phases', default=None,
+                 help='comma list of phases (with --experiment: pretrain, '
+                      'tune (every tuning config), tune:NAME, evaluate, '
+                      'evaluate_jit; default all)')
   p.add_argument('--x64', action='store_true',
                  help='enable jax_enable_x64 and cast params, sequences and '
                       'prefix to float64 (the original casts data to float32 '
@@ -63,6 +80,7 @@ if ARGS.single_thread:
                              ' intra_op_parallelism_threads=1').strip()
 
 import functools  # pylint: disable=g-import-not-at-top
+import json
 import time
 
 import jax
@@ -121,19 +139,25 @@ def ready(tree):
   return jax.block_until_ready(tree)
 
 
-def time_update_phase(predictor, data_generator, params0, tuning_method, steps):
+PREFIX_TYPES = {'prefix_real': 'prepend', 'prefix_simplex': 'simplex',
+                'prefix_soft': 'embedding'}
+
+
+def time_update_phase(predictor, data_generator, params0, tuning_method, steps,
+                      lr=LR, max_norm=MAX_NORM, prefix_len=PREFIX_LEN,
+                      prefix_init='one_hot', vocab=VOCAB, embed=EMBED):
   """Warm-up + timed loop identical to training.train / tuning.tune bodies."""
-  optimizer = optax.chain(optax.clip_by_global_norm(MAX_NORM), optax.adam(LR))
-  match tuning_method:
-    case 'prefix_soft':
-      prefix_type = 'embedding'
-      prefix = tuning.generate_prefix(PREFIX_LEN, EMBED, 'one_hot',
-                                      jrandom.PRNGKey(1))
-      prefix = to_compute_dtype(prefix)
-      opt_state = optimizer.init(params=prefix)
-    case _:
-      prefix_type, prefix = 'none', None
-      opt_state = optimizer.init(params=params0)
+  optimizer = optax.chain(optax.clip_by_global_norm(max_norm), optax.adam(lr))
+  if tuning_method in PREFIX_TYPES:
+    prefix_type = PREFIX_TYPES[tuning_method]
+    width = embed if prefix_type == 'embedding' else vocab
+    prefix = tuning.generate_prefix(prefix_len, width, prefix_init,
+                                    jrandom.PRNGKey(1))
+    prefix = to_compute_dtype(prefix)
+    opt_state = optimizer.init(params=prefix)
+  else:
+    prefix_type, prefix = 'none', None
+    opt_state = optimizer.init(params=params0)
   grad_fn = predictor_tuning_functions.make_grad_fn(
       predictor=predictor, tuning_method=tuning_method)
   update_fn = functools.partial(
@@ -175,10 +199,10 @@ def time_datagen(data_generator, steps):
   return (time.perf_counter() - t0) / steps
 
 
-def time_evaluate(predictor, params, sequences, steps, jit):
+def time_evaluate(predictor, params, sequences, steps, jit, batch_size=-1):
   fn = functools.partial(evaluation.evaluate_predictor_from_sequences,
                          predictor_config=None, torso_config=None,
-                         predictor_instance=predictor, batch_size=-1)
+                         predictor_instance=predictor, batch_size=batch_size)
   if jit:
     fn = jax.jit(fn)
   out = ready(fn(predictor_params=params, sequences=sequences))
@@ -189,10 +213,112 @@ def time_evaluate(predictor, params, sequences, steps, jit):
   return t1 - t0, c1 - c0, jnp.mean(jnp.sum(out[1], axis=1))
 
 
+DATA_CONFIGS = {
+    'Dirichlet-Categorical': config_lib.DirichletCategoricalGeneratorConfig,
+    'Categorical': config_lib.CategoricalGeneratorConfig,
+    'Mixture-of-Categoricals': config_lib.MixtureOfCategoricalsGeneratorConfig,
+}
+TORSO_CONFIGS = {
+    'LSTM': config_lib.LSTMTorsoConfig,
+    'Linear': config_lib.LinearTorsoConfig,
+    'Transformer': config_lib.TransformerTorsoConfig,
+}
+
+
+def data_config_from(d):
+  d = dict(d)
+  kind = DATA_CONFIGS[d.pop('generator_type')]
+  for key in ('alphas', 'biases', 'mixing_weights'):
+    if key in d:
+      d[key] = np.array(d[key])
+  return kind(**d)
+
+
+def torso_config_from(d):
+  d = dict(d)
+  return TORSO_CONFIGS[d.pop('torso_type')](**d)
+
+
+def print_row(name, phase, secs, cpu, loss, tokens):
+  print(f'{name:12s} {phase:34s} {ARGS.steps:5d} {secs:8.3f} '
+        f'{secs / ARGS.steps:8.4f} {tokens * ARGS.steps / secs:10.0f} '
+        f'{cpu / ARGS.steps:10.4f} {float(loss):10.4f} {loss.dtype}', flush=True)
+
+
+def main_experiment():
+  """The phases of `thunnini-ref bench FILE`, every tuning method apart."""
+  with open(ARGS.experiment) as f:
+    spec = json.load(f)
+  predictor_config = config_lib.PredictorConfig(**spec['predictor_config'])
+  tcfg = torso_config_from(spec['torso_config'])
+  vocab = predictor_config.token_dimensionality
+  embed = predictor_config.embedding_dimensionality
+  tuning_configs = spec.get('tuning_configs', [])
+  phases = (ARGS.phases or 'pretrain,tune,evaluate,evaluate_jit').split(',')
+  if 'tune' in phases:
+    i = phases.index('tune')
+    phases[i:i + 1] = ['tune:' + t['name'] for t in tuning_configs]
+  print(f'original thunnini (JAX) | jax {jax.__version__} | '
+        f'backend {jax.default_backend()} | cpus {os.cpu_count()} | '
+        f'dtype {"float64" if ARGS.x64 else "float32"} | '
+        f'experiment {ARGS.experiment} | steps {ARGS.steps}')
+  print(f'XLA_FLAGS={os.environ.get("XLA_FLAGS", "")!r}')
+  print(f'{"torso":12s} {"phase":34s} {"steps":>5s} {"seconds":>8s} '
+        f'{"s/step":>8s} {"tokens/s":>10s} {"cpu s/step":>10s} {"last loss":>10s}')
+  predictor = builders.build_predictor(predictor_config, tcfg)
+  init_data = data_config_from((spec.get('pretraining') or {}).get(
+      'data_config', spec['tuning_data_config']))
+  init_gen = builders.build_datagen(init_data)
+  _, data_init_rng = jrandom.split(jrandom.PRNGKey(0))
+  _, init_rng = jrandom.split(jrandom.PRNGKey(0))
+  dummy = init_gen.generate(rng_key=data_init_rng,
+                            return_ground_truth_log_probs=False)
+  params = to_compute_dtype(predictor.init(rngs=init_rng, sequences=dummy))
+  name = tcfg.torso_type
+  for phase in phases:
+    if phase == 'pretrain':
+      if not spec.get('pretraining'):
+        continue
+      data = data_config_from(spec['pretraining']['data_config'])
+      training = spec['pretraining']['training_config']
+      secs, cpu, loss = time_update_phase(
+          predictor, builders.build_datagen(data), params, 'full_parameters',
+          ARGS.steps, lr=training['learning_rate'],
+          max_norm=training['max_grad_norm'], vocab=vocab, embed=embed)
+      print_row(name, phase, secs, cpu, loss,
+                data.batch_size * data.sequence_length)
+    elif phase.startswith('tune:'):
+      entry = next(t for t in tuning_configs if t['name'] == phase[5:])
+      c = entry['config']
+      data = data_config_from(spec['tuning_data_config'])
+      secs, cpu, loss = time_update_phase(
+          predictor, builders.build_datagen(data), params, c['tuning_method'],
+          ARGS.steps, lr=c['learning_rate'], max_norm=c['max_grad_norm'],
+          prefix_len=c.get('prefix_length') or 0,
+          prefix_init=c.get('prefix_init_method') or 'simplex',
+          vocab=vocab, embed=embed)
+      print_row(name, f'{phase} ({c["tuning_method"]})', secs, cpu, loss,
+                data.batch_size * data.sequence_length)
+    elif phase in ('evaluate', 'evaluate_jit'):
+      data = data_config_from(spec['eval_data_configs'][0]['config'])
+      sequences = to_compute_dtype(builders.build_datagen(data).generate(
+          rng_key=jrandom.PRNGKey(9), return_ground_truth_log_probs=False))
+      secs, cpu, loss = time_evaluate(
+          predictor, params, sequences, ARGS.steps, phase == 'evaluate_jit',
+          batch_size=spec.get('eval_batch_size', -1))
+      print_row(name, phase, secs, cpu, loss,
+                data.batch_size * data.sequence_length)
+    else:
+      raise SystemExit(f'unknown phase {phase!r}')
+
+
 def main():
+  if ARGS.experiment:
+    return main_experiment()
   torsos = (['LSTM', 'Transformer', 'Linear'] if ARGS.torso == 'all'
             else ARGS.torso.split(','))
-  phases = ARGS.phases.split(',')
+  phases = (ARGS.phases or
+            'pretrain,tune_prefix,tune_weights,evaluate,evaluate_jit').split(',')
   print(f'original thunnini (JAX) | jax {jax.__version__} | '
         f'backend {jax.default_backend()} | devices {jax.devices()} | '
         f'cpus {os.cpu_count()} | dtype {"float64" if ARGS.x64 else "float32"}'

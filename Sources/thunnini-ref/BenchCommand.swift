@@ -13,8 +13,8 @@ struct BenchCommand: ParsableCommand {
             (prefix_soft, K = 6), tune_weights (embedding), evaluate (forward only). With an \
             experiment file: pretrain on its pretraining source, tune_prefix and tune_weights with \
             the first prefix method and the first weight method of its tuning_configs on its tuning \
-            source, evaluate on its first evaluation source; a phase the file has nothing for is \
-            left out. GFLOP/s counts matrix products only (Docs/performance.md).
+            source (--tuning NAME: that tuning config for its kind's phase), evaluate on its first \
+            evaluation source; a phase the file has nothing for is left out; --phase picks phases. GFLOP/s counts matrix products only (Docs/performance.md).
             """)
 
     @Argument(help: "An experiment file to take the settings from (default: the demo notebook's).")
@@ -25,6 +25,12 @@ struct BenchCommand: ParsableCommand {
 
     @Option(name: .long, help: "Timed steps per phase.")
     var steps = 10
+
+    @Option(name: .long, help: "Time only this phase (pretrain, tune_prefix, tune_weights or evaluate; repeatable; default: every phase the setting has).")
+    var phase: [String] = []
+
+    @Option(name: .long, help: "With an experiment file: the tuning config (by name) whose method tune_prefix or tune_weights (by its kind) times, instead of the first of that kind.")
+    var tuning: String?
 
     @Flag(name: .long, help: "Print one JSON object on stdout instead of a table.")
     var json = false
@@ -37,6 +43,13 @@ struct BenchCommand: ParsableCommand {
             try threadOptions.apply()
             try memoryOptions.apply()
             guard steps >= 1 else { throw ThunniniError("invalid --steps \(steps): must be at least 1") }
+            let chosen = try phase.map { name -> Benchmark.Phase in
+                guard let known = Benchmark.Phase(rawValue: name) else {
+                    let names = Benchmark.Phase.allCases.map(\.rawValue).joined(separator: ", ")
+                    throw ThunniniError("unknown --phase '\(name)'; expected one of \(names)")
+                }
+                return known
+            }
             let settings: [Benchmark.Setting]
             if let experiment {
                 if let torso {
@@ -44,8 +57,17 @@ struct BenchCommand: ParsableCommand {
                 }
                 let spec = try ExperimentSpec.load(from: URL(fileURLWithPath: experiment))
                 try spec.memoryEstimate().check(source: URL(fileURLWithPath: experiment).path)
-                settings = [Benchmark.experimentSetting(spec)]
+                if let tuning {
+                    guard let setting = Benchmark.experimentSetting(spec, tuningName: tuning) else {
+                        let names = spec.tuningConfigs.map(\.name).joined(separator: ", ")
+                        throw ThunniniError("--tuning '\(tuning)' names no tuning config of \(experiment); it has \(names)")
+                    }
+                    settings = [setting]
+                } else {
+                    settings = [Benchmark.experimentSetting(spec)]
+                }
             } else {
+                if let tuning { throw ThunniniError("--tuning \(tuning) needs an experiment file") }
                 let name = torso ?? "all"
                 settings = try (name == "all" ? Benchmark.torsoNames : [name]).map { try Benchmark.demoSetting(torso: $0) }
             }
@@ -54,7 +76,7 @@ struct BenchCommand: ParsableCommand {
                 print("torso        phase         threads  steps  seconds  s/step    tokens/s   GFLOP/s  cpu s/step")
             }
             for setting in settings {
-                for phase in setting.phases {
+                for phase in setting.phases where chosen.isEmpty || chosen.contains(phase) {
                     let run = try Benchmark.run(setting, phase: phase, steps: steps)
                     runs.append(run)
                     if !json {

@@ -94,16 +94,30 @@ extension Benchmark {
     /// `tuning_configs` and `tune_weights` with the first weight method, on
     /// the tuning source, with their own hyperparameters (none when the file
     /// lists no such method); `evaluate` on the first evaluation source, in
-    /// forward passes of `eval_batch_size` sequences.
+    /// forward passes of `eval_batch_size` sequences. With `tuningName`,
+    /// the tuning config of that name times its kind's phase instead of the
+    /// first of its kind (nil: no config has that name).
+    public static func experimentSetting(_ spec: ExperimentSpec, tuningName: String) -> Setting? {
+        guard let named = spec.tuningConfigs.first(where: { $0.name == tuningName }) else { return nil }
+        var setting = experimentSetting(spec)
+        let chosen = tuningUpdate(spec, named)
+        if named.config.tuningMethod.isPrefixMethod { setting.prefixTuning = chosen } else { setting.weightTuning = chosen }
+        return setting
+    }
+
+    /// The update step of one tuning config of `spec`.
+    static func tuningUpdate(_ spec: ExperimentSpec, _ named: NamedTuningConfig) -> Setting.Update {
+        let config = named.config
+        let isPrefix = config.tuningMethod.isPrefixMethod
+        // validate() guarantees a length and an init method for prefix methods.
+        return Setting.Update(method: config.tuningMethod, data: spec.tuningDataConfig, learningRate: config.learningRate,
+                              maxGradNorm: config.maxGradNorm, prefixLength: isPrefix ? config.prefixLength ?? 0 : 0,
+                              prefixInit: config.prefixInitMethod ?? .simplex)
+    }
+
+    /// The setting of an experiment file, the first tuning config of each kind.
     public static func experimentSetting(_ spec: ExperimentSpec) -> Setting {
-        func update(_ named: NamedTuningConfig?) -> Setting.Update? {
-            guard let config = named?.config else { return nil }
-            let isPrefix = config.tuningMethod.isPrefixMethod
-            // validate() guarantees a length and an init method for prefix methods.
-            return Setting.Update(method: config.tuningMethod, data: spec.tuningDataConfig, learningRate: config.learningRate,
-                                  maxGradNorm: config.maxGradNorm, prefixLength: isPrefix ? config.prefixLength ?? 0 : 0,
-                                  prefixInit: config.prefixInitMethod ?? .simplex)
-        }
+        func update(_ named: NamedTuningConfig?) -> Setting.Update? { named.map { tuningUpdate(spec, $0) } }
         let pretraining = spec.pretraining.map {
             Setting.Update(method: .fullParameters, data: $0.dataConfig, learningRate: $0.trainingConfig.learningRate,
                            maxGradNorm: $0.trainingConfig.maxGradNorm)

@@ -78,6 +78,23 @@ extension MemoryEstimate {
         terms.max { $0.count < $1.count }?.key ?? ""
     }
 
+    /// Doubles held per token of the whole input by a forward pass with no
+    /// backward pass (`forwardWithoutCache`, as `Evaluation.evaluate` runs
+    /// it): the same activations as `activationsPerToken` but not the
+    /// attention probabilities, which the fast kernel keeps one head at a
+    /// time per thread (`forwardScratchBytes`).
+    public static func forwardActivationsPerToken(_ predictor: PredictorConfig, _ torso: TorsoConfig) -> Double {
+        activationsPerToken(predictor, torso, length: 0)
+    }
+
+    /// Bytes of per-thread buffers of a forward pass without a backward pass
+    /// over inputs of `length` positions: one L x L head of attention
+    /// probabilities per thread for a transformer.
+    static func forwardScratchBytes(_ torso: TorsoConfig, length: Double) -> Double {
+        guard case .transformer = torso else { return 0 }
+        return word * Double(Parallel.threadCount) * length * length
+    }
+
     /// Keeps the parameters, their gradients, Adam's two moments and a copy
     /// of the starting parameters.
     public mutating func keepPredictor(_ predictor: PredictorConfig, _ torso: TorsoConfig,
@@ -86,20 +103,26 @@ extension MemoryEstimate {
              bytes: 5 * Self.word * Self.parameterCount(predictor, torso))
     }
 
-    /// A forward (and, if `backward`, backward) pass over `batch` sequences of
-    /// `length` tokens with a prefix of `prefix` rows; `keys` names the
-    /// input keys that size it in the error message, `prefixKey` the one of
-    /// the prefix. The message also names the key that dominates: of the
-    /// three factors (sequences, tokens per sequence, values per token) the
-    /// largest, and within it its largest term, so that a widening factor or
-    /// a prefix length of 10^9 is blamed, not a batch of 8 x 10 x 2.
+    /// A forward and backward pass over `batch` sequences of `length` tokens
+    /// with a prefix of `prefix` rows, or without `backward` an evaluation of
+    /// `batch` sequences (the most one call of `Evaluation.evaluate` is asked
+    /// to run at once), in the forward passes of `Evaluation.chunkSize`
+    /// sequences that it runs; `keys` names the input keys that size it in
+    /// the error message, `prefixKey` the one of the prefix. The message also
+    /// names the key that dominates: of the three factors (sequences, tokens
+    /// per sequence, values per token) the largest, and within it its largest
+    /// term, so that a widening factor or a prefix length of 10^9 is blamed,
+    /// not a batch of 8 x 10 x 2.
     public mutating func phasePass(_ predictor: PredictorConfig, _ torso: TorsoConfig, batch: Int, length: Int,
                                    prefix: Int = 0, prefixKey: String = "prefix_length", backward: Bool, keys: String) {
         let total = Double(length) + Double(prefix) + 1
-        let terms = Self.activationTerms(predictor, torso, length: total)
+        let pass = backward ? batch : Evaluation.chunkSize(batchSize: batch, total: batch, predictor: predictor, torso: torso,
+                                                            inputLength: Int(min(total, Double(Int.max / 2))))
+        // Without a backward pass no attention probabilities are kept (`forwardActivationsPerToken`).
+        let terms = Self.activationTerms(predictor, torso, length: backward ? total : 0)
         let perToken = terms.reduce(0) { $0 + $1.count }
-        let activations = Double(batch) * total * perToken
-        let sequences = 2 * Double(batch) * Double(length) * Double(predictor.tokenDimensionality)
+        let activations = Double(pass) * total * perToken
+        let sequences = 2 * Double(pass) * Double(length) * Double(predictor.tokenDimensionality)
         let widths = "embedding_dimensionality \(predictor.embeddingDimensionality), hidden_sizes \(torso.hiddenSizes)"
         let dominant: String
         if Double(batch) >= max(total, perToken) {
@@ -110,7 +133,7 @@ extension MemoryEstimate {
             dominant = Self.dominantKey(terms)
         }
         phase("the \(backward ? "training" : "evaluation") batch (\(keys); \(widths)), dominated by \(dominant)",
-              bytes: Self.word * ((backward ? 2 : 1) * activations + sequences))
+              bytes: Self.word * ((backward ? 2 : 1) * activations + sequences) + (backward ? 0 : Self.forwardScratchBytes(torso, length: total)))
     }
 
     /// Keeps `copies` arrays of `batch` x `length` x `vocab` Doubles (drawn
@@ -159,7 +182,7 @@ extension ExperimentSpec {
             estimate.keepSequences(batch: hardPrefix.numSequences, length: data.sequenceLength, vocab: data.vocabSize, copies: 2,
                                    keys: "hard_prefix.num_sequences \(hardPrefix.numSequences) x tuning_data_config.sequence_length \(data.sequenceLength)")
             longestPrefix = max(longestPrefix, hardPrefix.prefixLength)
-            let batch = Evaluation.chunkSize(batchSize: evalBatchSize, total: hardPrefix.numSequences)
+            let batch = evalBatchSize >= 1 ? min(evalBatchSize, hardPrefix.numSequences) : hardPrefix.numSequences
             estimate.phasePass(p, t, batch: batch, length: data.sequenceLength, prefix: hardPrefix.prefixLength,
                                prefixKey: "hard_prefix.prefix_length", backward: false,
                                keys: "hard_prefix.num_sequences \(hardPrefix.numSequences) (eval_batch_size \(evalBatchSize)) x hard_prefix.prefix_length \(hardPrefix.prefixLength)")
@@ -168,7 +191,7 @@ extension ExperimentSpec {
             let data = named.config
             estimate.keepSequences(batch: data.batchSize, length: data.sequenceLength, vocab: data.vocabSize, copies: 3,
                                    keys: data.sizeKeys("eval_data_configs[\(named.name)].config"))
-            let batch = Evaluation.chunkSize(batchSize: evalBatchSize, total: data.batchSize)
+            let batch = evalBatchSize >= 1 ? min(evalBatchSize, data.batchSize) : data.batchSize
             estimate.phasePass(p, t, batch: batch, length: data.sequenceLength, prefix: longestPrefix,
                                prefixKey: "the longest prefix_length", backward: false,
                                keys: "eval_data_configs[\(named.name)].config (eval_batch_size \(evalBatchSize))")

@@ -16,44 +16,76 @@ public enum Evaluation {
 
     /// Runs the predictor on `sequences` (B x T x V) in chunks of `batchSize`
     /// sequences (`nil` or < 1: all at once), and never more than
-    /// `largestChunk` at a time. Every operation of the predictor acts on one
+    /// `chunkSize` allows. Every operation of the predictor acts on one
     /// sequence at a time, so chunking changes nothing in the per-sequence
-    /// results (asserted bit for bit in the tests); the cap keeps the forward
-    /// pass's activations (about 7 x B x T x H doubles per LSTM layer) in
-    /// reusable memory instead of fresh pages for every evaluation.
+    /// results (asserted bit for bit in the tests); the cap keeps each
+    /// forward pass's activations in memory that the allocator reuses from
+    /// chunk to chunk instead of fresh pages (page faults) for every pass.
     public static func evaluate(predictor: Predictor, parameters: ParameterTree, sequences: Tensor,
                                 prefix: Prefix = .none, batchSize: Int? = nil) throws -> Result {
         try predictor.checkInputs(sequences: sequences, prefix: prefix)
-        let total = sequences.shape[0]
-        let chunk = chunkSize(batchSize: batchSize, total: total)
-        var parts: [Predictor.Output] = []
+        let (total, length) = (sequences.shape[0], sequences.shape[1])
+        let chunk = chunkSize(batchSize: batchSize, total: total, predictor: predictor.config, torso: predictor.torsoConfig,
+                              inputLength: 1 + prefix.length + length)
+        // Only what the result holds is kept from each chunk's pass (not its
+        // logits, inputs or torso input).
+        var logProbabilities: [Tensor] = [], instantLosses: [Tensor] = []
+        var states: [[String: Tensor]] = [], prefixStates: [[String: Tensor]] = []
         var start = 0
         while start < total {
             let count = min(chunk, total - start)
             let part = try predictor.forward(parameters: parameters, sequences: rows(sequences, start, count), prefix: prefix,
                                              forBackward: false)
-            parts.append(part)
+            logProbabilities.append(part.logProbabilities)
+            instantLosses.append(part.instantLosses)
+            if let partStates = part.states { states.append(partStates) }
+            if let partPrefixStates = part.prefixStates { prefixStates.append(partPrefixStates) }
             start += count
         }
-        func joined(_ pick: (Predictor.Output) -> [String: Tensor]?) -> [String: Tensor]? {
-            guard let first = parts.first.flatMap(pick) else { return nil }
+        func joined(_ parts: [[String: Tensor]]) -> [String: Tensor]? {
+            guard let first = parts.first else { return nil }
             var joined: [String: Tensor] = [:]
-            for name in first.keys { joined[name] = concatenate(parts.map { pick($0)![name]! }) }
+            for name in first.keys { joined[name] = concatenate(parts.map { $0[name]! }) }
             return joined
         }
-        return Result(logProbabilities: concatenate(parts.map(\.logProbabilities)),
-                      instantLosses: concatenate(parts.map(\.instantLosses)),
-                      states: joined(\.states), prefixStates: joined(\.prefixStates))
+        return Result(logProbabilities: concatenate(logProbabilities), instantLosses: concatenate(instantLosses),
+                      states: joined(states), prefixStates: joined(prefixStates))
     }
 
     /// The most sequences one forward pass of `evaluate` takes.
     public static let largestChunk = 256
 
-    /// Sequences per forward pass of `evaluate` for `total` sequences and a
-    /// requested `batchSize` (`nil` or < 1: all at once), capped at
-    /// `largestChunk` (also what the memory estimate assumes).
-    public static func chunkSize(batchSize: Int?, total: Int) -> Int {
-        min((batchSize ?? 0) >= 1 ? batchSize! : total, largestChunk)
+    /// Bytes of activations one forward pass of `evaluate` may hold per
+    /// thread, for torsos whose products take every position of the chunk
+    /// as rows (a transformer, a linear torso): 16 MiB, a few hundred rows
+    /// or more for every product at the notebook's widths, small enough that
+    /// each tensor stays below the size the allocator keeps on free
+    /// (`Allocator.keepFreedBlocks`), so chunk after chunk reuses the same
+    /// memory. (Measured at the notebook's evaluation, 64 x 200: 4 to 16 MiB
+    /// per thread equally fast, 64 MiB 6% slower, 256 MiB 30% slower with
+    /// page faults.)
+    public static let chunkBytesPerThread = 16.0 * 1024 * 1024
+
+    /// Sequences per forward pass of `evaluate` for `total` sequences of
+    /// `inputLength` positions (BOS, prefix and sequence) and a requested
+    /// `batchSize` (`nil` or < 1: all at once): at most `largestChunk`, and
+    /// except for an LSTM (whose products at each time step take the chunk's
+    /// sequences as rows, so they want many) at most as many as keep the
+    /// pass's activations (`MemoryEstimate.forwardActivationsPerToken`)
+    /// within `chunkBytesPerThread` per thread, and at least one. The memory
+    /// estimate assumes the same. Chunking never changes a result, so
+    /// neither does the thread count through it.
+    public static func chunkSize(batchSize: Int?, total: Int, predictor: PredictorConfig, torso: TorsoConfig,
+                                 inputLength: Int) -> Int {
+        let requested = (batchSize ?? 0) >= 1 ? batchSize! : total
+        var limit = largestChunk
+        if case .lstm = torso {} else {
+            let bytesPerSequence = MemoryEstimate.word * Double(max(1, inputLength))
+                * MemoryEstimate.forwardActivationsPerToken(predictor, torso)
+            let bytes = chunkBytesPerThread * Double(Parallel.threadCount)
+            limit = Int(max(1, min(Double(largestChunk), (bytes / bytesPerSequence).rounded(.down))))
+        }
+        return max(1, min(requested, limit))
     }
 
     /// Several prefixes (e.g. the initial prefixes of every repetition) on the

@@ -42,6 +42,11 @@ extension Dense {
         let y = Tensor(shape: Array(x.shape.dropLast()) + [outFeatures]) { yP in
         x.withPointer { xP in kernel.withPointer { wP in biasOrEmpty.withPointer { biasP in
             let out = SharedPointer(yP)
+            // W's panels copied once for every row block and thread.
+            let panels = MatrixProduct.sharesPackedPanels(rows: rows, inner: inFeatures, columns: outFeatures)
+                ? MatrixProduct.packedPanels(wP, inner: inFeatures, columns: outFeatures, bRowStride: outFeatures) : nil
+            defer { panels?.deallocate() }
+            let shared = panels.map { SharedPointer($0) }
             Parallel.forEachChunk(of: rows, minimumPerChunk: 32) { chunk in
                 // Every sum starts at the bias (or zero) without a copy into y first.
                 forEachRowBlock(of: chunk) { block in
@@ -49,7 +54,8 @@ extension Dense {
                                              a: .init(xP + block.lowerBound * inFeatures, rowStride: inFeatures),
                                              b: wP, bRowStride: outFeatures,
                                              c: out.base + block.lowerBound * outFeatures, cRowStride: outFeatures,
-                                             startingFromZero: !hasBias, startingFromRow: hasBias ? biasP : nil)
+                                             startingFromZero: !hasBias, startingFromRow: hasBias ? biasP : nil,
+                                             packedPanels: shared.map { UnsafePointer($0.base) })
                     afterRows?(block, out.base)
                 }
             }
@@ -92,13 +98,18 @@ extension Dense {
         // Every row starts at zero, written by its chunk.
         return Tensor(shape: inputShape) { dxP in dy.withPointer { dyP in kernelT.withPointer { wtP in
             let out = SharedPointer(dxP)
+            // W^T's panels copied once for every row block and thread.
+            let panels = MatrixProduct.sharesPackedPanels(rows: rows, inner: outFeatures, columns: inFeatures)
+                ? MatrixProduct.packedPanels(wtP, inner: outFeatures, columns: inFeatures, bRowStride: inFeatures) : nil
+            defer { panels?.deallocate() }
+            let shared = panels.map { SharedPointer($0) }
             Parallel.forEachChunk(of: rows, minimumPerChunk: 32) { chunk in
                 forEachRowBlock(of: chunk) { block in
                     MatrixProduct.accumulate(rows: block.count, inner: outFeatures, columns: inFeatures,
                                              a: .init(dyP + block.lowerBound * outFeatures, rowStride: outFeatures),
                                              b: wtP, bRowStride: inFeatures,
                                              c: out.base + block.lowerBound * inFeatures, cRowStride: inFeatures,
-                                             startingFromZero: true)
+                                             startingFromZero: true, packedPanels: shared.map { UnsafePointer($0.base) })
                     afterRows?(block, out.base)
                 }
             }

@@ -39,28 +39,45 @@ extension MultiHeadAttention {
         return (probabilities, merged)
     }
 
+    /// The merged heads `[B, L, E]` of `attendFast` alone, for a forward
+    /// pass without a backward pass: each thread's probabilities of one
+    /// (sequence, head) at a time go to an L x L buffer of its own instead of
+    /// a `[B, H, L, L]` tensor (2.6 GB at 2048 x 4 x 201 x 201). The same
+    /// operations on every output, so the same bits.
+    static func attendFastMergedOnly(q: Tensor, k: Tensor, v: Tensor, headCount: Int) -> Tensor {
+        let (batch, length, width) = (q.shape[0], q.shape[1], q.shape[2])
+        return Tensor(shape: [batch, length, width]) { mP in
+            attendFast(q: q, k: k, v: v, headCount: headCount, probabilities: nil, merged: mP)
+        }
+    }
+
+    /// With `probabilities` nil, each thread writes one head's probabilities
+    /// at a time into a buffer of its own (`attendFastMergedOnly`).
     static func attendFast(q: Tensor, k: Tensor, v: Tensor, headCount: Int,
-                           probabilities pP: UnsafeMutablePointer<Double>, merged mP: UnsafeMutablePointer<Double>) {
+                           probabilities pP: UnsafeMutablePointer<Double>?, merged mP: UnsafeMutablePointer<Double>) {
         let (batch, length, width) = (q.shape[0], q.shape[1], q.shape[2])
         let headWidth = width / headCount
         let inverseSqrtHeadWidth = 1 / Double(headWidth).squareRoot()
         q.withPointer { qP in k.withPointer { kP in v.withPointer { vP in
-            let (pShared, mShared) = (SharedPointer(pP), SharedPointer(mP))
+            let (pShared, mShared) = (pP.map(SharedPointer.init), SharedPointer(mP))
             Parallel.forEachChunk(of: batch) { chunk in
-                let (probabilities, merged) = (pShared.base, mShared.base)
+                let merged = mShared.base
+                let ownHead: UnsafeMutablePointer<Double>? = pShared == nil ? .allocate(capacity: max(1, length * length)) : nil
+                defer { ownHead?.deallocate() }
                 let keysTransposed = UnsafeMutablePointer<Double>.allocate(capacity: max(1, headWidth * length))
                 // One head's shifted scores `score - largest`, row t's t + 1
                 // of them after the rows before it: the causal triangle packed,
                 // so that one exp call covers it in whole sixteen-lane vectors
                 // (row by row, every row's last vector was part padding).
                 let triangle = UnsafeMutablePointer<Double>.allocate(capacity: max(1, length * (length + 1) / 2))
-                defer { keysTransposed.deallocate(); triangle.deallocate() }
+                let totals = UnsafeMutablePointer<Double>.allocate(capacity: max(1, length))
+                defer { keysTransposed.deallocate(); triangle.deallocate(); totals.deallocate() }
                 for b in chunk {
                     for h in 0..<headCount {
                         let headOffset = h * headWidth
                         transposeHead(kP, b: b, headOffset: headOffset, length: length, width: width,
                                       headWidth: headWidth, into: keysTransposed)
-                        let headScores = probabilities + (b * headCount + h) * length * length
+                        let headScores = pShared.map { $0.base + (b * headCount + h) * length * length } ?? ownHead!
                         var rowStart = 0
                         for t in 0..<length {
                             let qRow = (b * length + t) * width + headOffset
@@ -75,14 +92,15 @@ extension MultiHeadAttention {
                         // Softmax over s: exp(score - largest) (lanes are
                         // independent), the total in s order, the division.
                         Elementary.exp(triangle, into: triangle, count: rowStart)
+                        rowTotals(triangle, length: length, into: totals)
                         rowStart = 0
                         for t in 0..<length {
                             let qRow = (b * length + t) * width + headOffset
-                            let (scores, exps) = (headScores + t * length, triangle + rowStart)
-                            var total = 0.0
-                            for s in 0...t { total += exps[s] }
+                            let (scores, exps, total) = (headScores + t * length, triangle + rowStart, totals[t])
                             for s in 0...t { scores[s] = exps[s] / total }
-                            (scores + t + 1).update(repeating: 0, count: length - t - 1)  // the causal mask
+                            // The causal mask, in the probabilities tensor (a
+                            // thread's own buffer is read only up to the diagonal).
+                            if pShared != nil { (scores + t + 1).update(repeating: 0, count: length - t - 1) }
                             (merged + qRow).update(repeating: 0, count: headWidth)
                             rowStart += t + 1
                         }
@@ -147,6 +165,37 @@ extension MultiHeadAttention {
         }}}}}}}}
     }
 
+    /// `totals[t]` = the sum over s <= t, in s order from +0.0, of row t
+    /// of the packed `triangle` (row t's t + 1 values after the rows before
+    /// it), as the scalar softmax adds its exponentials. Four rows at a
+    /// time: their sums over the s they share run side by side (four
+    /// independent chains instead of one), then each row's last values.
+    @inline(__always)
+    static func rowTotals(_ triangle: UnsafePointer<Double>, length: Int, into totals: UnsafeMutablePointer<Double>) {
+        var t = 0
+        var rowStart = 0
+        while t + 4 <= length {
+            let e0 = triangle + rowStart, e1 = e0 + t + 1, e2 = e1 + t + 2, e3 = e2 + t + 3
+            var (total0, total1, total2, total3) = (0.0, 0.0, 0.0, 0.0)
+            for s in 0...t {
+                total0 += e0[s]; total1 += e1[s]; total2 += e2[s]; total3 += e3[s]
+            }
+            total1 += e1[t + 1]
+            total2 += e2[t + 1]; total2 += e2[t + 2]
+            total3 += e3[t + 1]; total3 += e3[t + 2]; total3 += e3[t + 3]
+            totals[t] = total0; totals[t + 1] = total1; totals[t + 2] = total2; totals[t + 3] = total3
+            rowStart += 4 * t + 10
+            t += 4
+        }
+        while t < length {
+            var total = 0.0
+            for s in 0...t { total += triangle[rowStart + s] }
+            totals[t] = total
+            rowStart += t + 1
+            t += 1
+        }
+    }
+
     /// `transposed[d * length + s]` = feature d of head `headOffset / headWidth`
     /// at position s of sequence b.
     @inline(__always)
@@ -159,11 +208,42 @@ extension MultiHeadAttention {
     }
 
     /// `out[s] = (sum over d in order of query[d] keys[d, s]) [* scale]` for
-    /// `s < count`, four keys at a time (each sum from zero, as the scalar loop).
+    /// `s < count` (each sum from zero, as the scalar loop): thirty-two keys
+    /// at a time in four eight-lane accumulators (eight independent chains
+    /// of vector adds, enough to keep both adders busy while each add waits
+    /// for the one before it in its chain), then eight, four, one.
     @inline(__always)
     static func dotProducts(query: UnsafePointer<Double>, keysTransposed: UnsafePointer<Double>, length: Int,
                             headWidth: Int, count: Int, scale: Double?, into out: UnsafeMutablePointer<Double>) {
+        @inline(__always) func load8(_ p: UnsafePointer<Double>) -> SIMD8<Double> {
+            UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Double>.self)
+        }
+        @inline(__always) func store8(_ v: SIMD8<Double>, _ p: UnsafeMutablePointer<Double>) {
+            UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Double>.self)
+        }
         var s = 0
+        while s + 32 <= count {
+            var (score0, score1, score2, score3) = (SIMD8<Double>(), SIMD8<Double>(), SIMD8<Double>(), SIMD8<Double>())
+            var keys = keysTransposed + s
+            for d in 0..<headWidth {
+                let q = SIMD8(repeating: query[d])
+                score0 += q * load8(keys)
+                score1 += q * load8(keys + 8)
+                score2 += q * load8(keys + 16)
+                score3 += q * load8(keys + 24)
+                keys += length
+            }
+            if let scale { score0 *= scale; score1 *= scale; score2 *= scale; score3 *= scale }
+            store8(score0, out + s); store8(score1, out + s + 8); store8(score2, out + s + 16); store8(score3, out + s + 24)
+            s += 32
+        }
+        while s + 8 <= count {
+            var score = SIMD8<Double>()
+            for d in 0..<headWidth { score += SIMD8(repeating: query[d]) * load8(keysTransposed + d * length + s) }
+            if let scale { score *= scale }
+            store8(score, out + s)
+            s += 8
+        }
         while s + 4 <= count {
             var score = SIMD4<Double>()
             for d in 0..<headWidth {
@@ -267,6 +347,26 @@ extension MultiHeadAttention {
         let (w0, w1, w2, w3) = (weights, weights + chainStride, weights + 2 * chainStride, weights + 3 * chainStride)
         let (t0, t1, t2, t3) = (targets, targets + targetStride, targets + 2 * targetStride, targets + 3 * targetStride)
         var d = 0
+        // Eight features per chain first (eight independent chains of
+        // four-lane adds), then four.
+        while d + 8 <= headWidth {
+            @inline(__always) func load(_ p: UnsafePointer<Double>) -> SIMD8<Double> {
+                UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Double>.self)
+            }
+            var (sum0, sum1, sum2, sum3) = (load(t0 + d), load(t1 + d), load(t2 + d), load(t3 + d))
+            for u in commonLower..<commonUpper {
+                let row = load(rows + u * rowStride + d)
+                sum0 += SIMD8(repeating: w0[u * weightStride]) * row
+                sum1 += SIMD8(repeating: w1[u * weightStride]) * row
+                sum2 += SIMD8(repeating: w2[u * weightStride]) * row
+                sum3 += SIMD8(repeating: w3[u * weightStride]) * row
+            }
+            UnsafeMutableRawPointer(t0 + d).storeBytes(of: sum0, as: SIMD8<Double>.self)
+            UnsafeMutableRawPointer(t1 + d).storeBytes(of: sum1, as: SIMD8<Double>.self)
+            UnsafeMutableRawPointer(t2 + d).storeBytes(of: sum2, as: SIMD8<Double>.self)
+            UnsafeMutableRawPointer(t3 + d).storeBytes(of: sum3, as: SIMD8<Double>.self)
+            d += 8
+        }
         while d + 4 <= headWidth {
             @inline(__always) func load(_ p: UnsafePointer<Double>) -> SIMD4<Double> {
                 UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Double>.self)

@@ -104,6 +104,28 @@ public enum MultiHeadAttention {
         return (y, cache)
     }
 
+    /// The output of `forward` alone, for a pass with no backward pass: the
+    /// same operations on every output (the same bits), without the cache,
+    /// so the `[B, H, L, L]` probabilities are never held at once (the fast
+    /// kernel keeps one head's per thread).
+    public static func forwardOutputOnly(_ x: Tensor, parameters p: Parameters, headCount: Int) throws -> Tensor {
+        precondition(x.rank == 3, "attention expects [B, L, E], got \(x.shape)")
+        let width = x.shape[2]
+        guard headCount > 0, width % headCount == 0 else {
+            throw ThunniniError("embedding dimensionality \(width) is not divisible by num_attention_heads \(headCount)")
+        }
+        guard !KernelMode.useReferenceKernels else { return try forward(x, parameters: p, headCount: headCount).output }
+        var q = DenseWithLoRA.forward(x, parameters: p.query).output
+        var k = DenseWithLoRA.forward(x, parameters: p.key).output
+        let v = DenseWithLoRA.forward(x, parameters: p.value).output
+        if let queryScale = p.queryNormScale, let keyScale = p.keyNormScale {
+            q = LayerNorm.forward(q, scale: queryScale, bias: nil).output
+            k = LayerNorm.forward(k, scale: keyScale, bias: nil).output
+        }
+        let merged = attendFastMergedOnly(q: q, k: k, v: v, headCount: headCount)
+        return DenseWithLoRA.forward(merged, parameters: p.output).output
+    }
+
     /// The heads' scaled dot products, causal softmax and weighted sums: the
     /// scalar reference kernel (`attendFast` is its bit-identical twin).
     /// Writes `P` (`[B, H, L, L]`) and the merged heads (`[B, L, E]`, zero on entry).

@@ -34,12 +34,30 @@ public enum PositionalEncoding {
         return table
     }
 
+    /// Guards `lastTable`.
+    private static let lock = NSLock()
+    /// The table `forward` used last: evaluation and training ask for the
+    /// same length and width pass after pass, and a table costs a pow, a
+    /// sin or cos per element (a few percent of a forward pass of a small
+    /// chunk of long sequences).
+    nonisolated(unsafe) private static var lastTable: Tensor?
+
+    /// `table(length:width:)`, computed once for repeated requests of the same shape.
+    static func cachedTable(length: Int, width: Int) -> Tensor {
+        lock.lock()
+        defer { lock.unlock() }
+        if let lastTable, lastTable.shape == [length, width] { return lastTable }
+        let fresh = table(length: length, width: width)
+        lastTable = fresh
+        return fresh
+    }
+
     /// `x + table` for `x` of shape `[B, L, D]` (the table broadcast over B).
     /// The backward pass is the identity: `dx = dy`.
     public static func forward(_ x: Tensor) -> Tensor {
         precondition(x.rank == 3, "positional encoding expects [B, L, D], got \(x.shape)")
         let (batch, length, width) = (x.shape[0], x.shape[1], x.shape[2])
-        let encodings = table(length: length, width: width)
+        let encodings = cachedTable(length: length, width: width)
         var y = x
         for b in 0..<batch {
             for index in 0..<(length * width) {

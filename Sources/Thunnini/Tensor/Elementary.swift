@@ -1,5 +1,5 @@
 /// exp, tanh and the logistic function of the layers, written out in IEEE
-/// double operations (Docs/performance.md, "Elementary functions").
+/// double operations (Docs/performance.md, "The kernels").
 ///
 /// Why not the C library's: its results may differ between library versions
 /// and CPUs (glibc picks an FMA variant at run time), and a scalar call per

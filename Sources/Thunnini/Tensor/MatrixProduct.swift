@@ -69,25 +69,58 @@ public enum MatrixProduct {
             self.columns = columns
             rows = .allocate(capacity: max(1, inner * columns))
             for k in 0..<inner { (rows + k * columns).update(from: b + k * bRowStride, count: columns) }
-            let panelCount = columns / 8
-            panels = .allocate(capacity: max(1, inner * panelCount * 8))
-            var k0 = 0
-            while k0 < inner {
-                let depth = min(innerBlock, inner - k0)
-                let block = panels + k0 * 8 * panelCount
-                for panel in 0..<panelCount {
-                    for k in 0..<depth {
-                        (block + (panel * depth + k) * 8).update(from: b + (k0 + k) * bRowStride + panel * 8, count: 8)
-                    }
-                }
-                k0 += depth
-            }
+            panels = MatrixProduct.packedPanels(b, inner: inner, columns: columns, bRowStride: bRowStride)
         }
 
         deinit {
             rows.deallocate()
             panels.deallocate()
         }
+    }
+
+    /// B's 8-column panels copied k block by k block, as `accumulate`
+    /// copies them in each call (see `PackedB.panels` for the layout), into
+    /// new memory the caller deallocates. B's rows are read in order (each
+    /// row's panels in one sweep, which the hardware prefetches), not down
+    /// each panel's column of rows a page apart.
+    static func packedPanels(_ b: UnsafePointer<Double>, inner: Int, columns: Int,
+                             bRowStride: Int) -> UnsafeMutablePointer<Double> {
+        let panelCount = columns / 8
+        let panels = UnsafeMutablePointer<Double>.allocate(capacity: max(1, inner * panelCount * 8))
+        var k0 = 0
+        while k0 < inner {
+            let depth = min(innerBlock, inner - k0)
+            let block = panels + k0 * 8 * panelCount
+            for k in 0..<depth {
+                let source = b + (k0 + k) * bRowStride
+                for panel in 0..<panelCount {
+                    storeVector(loadVector(source + panel * 8) as SIMD8<Double>, block + (panel * depth + k) * 8)
+                }
+            }
+            k0 += depth
+        }
+        return panels
+    }
+
+    /// Whether a product with `rows` rows (in several calls of `accumulate`
+    /// on blocks of them, on several threads) should read B's panels from
+    /// one copy made before them (`packedPanels`) instead of each call
+    /// copying them again: when a call would copy them (a B of at least
+    /// one panel, rows far apart, k blocks of 32 or more), and there are
+    /// more rows than one block of 64.
+    static func sharesPackedPanels(rows: Int, inner: Int, columns: Int) -> Bool {
+        rows > 64 && columns > 8 && min(inner, innerBlock) >= 32
+    }
+
+    /// `accumulate` with B's panels copied once by `packedPanels` (or nil:
+    /// copied by the call as it sees fit); the same results bit for bit.
+    static func accumulate(rows: Int, inner: Int, columns: Int, a: Operand,
+                           b: UnsafePointer<Double>, bRowStride: Int,
+                           c: UnsafeMutablePointer<Double>, cRowStride: Int,
+                           startingFromZero: Bool = false, startingFromRow: UnsafePointer<Double>? = nil,
+                           packedPanels: UnsafePointer<Double>?) {
+        accumulate(rows: rows, inner: inner, columns: columns, a: a, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride,
+                   startingFromZero: startingFromZero, startingFromRow: startingFromRow, prepared: packedPanels)
     }
 
     /// `accumulate` with a prepared B: the same results as
@@ -228,10 +261,16 @@ public enum MatrixProduct {
                 panelStride = 8
                 panelDistance = inner * 8
             } else if let panel {
-                for index in 0..<(lastPanel - firstPanel) {
-                    let column = (firstPanel + index) * 8
-                    for k in 0..<inner {
-                        storeVector(loadVector(b + k * bRowStride + column) as SIMD8<Double>, panel + (index * inner + k) * 8)
+                // B's rows read in order (each k's columns of the group in
+                // one sweep, which the hardware prefetches), not down each
+                // panel's column of rows a page apart.
+                let groupWidth = lastPanel - firstPanel
+                for k in 0..<inner {
+                    let source = b + k * bRowStride + firstPanel * 8
+                    var destination = panel + k * 8
+                    for index in 0..<groupWidth {
+                        storeVector(loadVector(source + index * 8) as SIMD8<Double>, destination)
+                        destination += inner * 8
                     }
                 }
                 panelBase = UnsafePointer(panel)

@@ -120,17 +120,27 @@ public struct TransformerTorso: Torso {
         try forward(x, parameters: p, returnStates: returnStates, forBackward: true)
     }
 
-    /// The forward pass without what only the backward pass reads (GELU's
-    /// tanh); the same outputs, bit for bit.
+    /// The forward pass without the caches only the backward pass reads;
+    /// the same outputs, bit for bit.
     public func forwardWithoutCache(_ x: Tensor, parameters p: ParameterTree, returnStates: Bool) throws -> TorsoForward {
         try forward(x, parameters: p, returnStates: returnStates, forBackward: false)
     }
 
-    /// The forward pass; `forBackward` keeps GELU's tanh in the layer caches.
+    /// The forward pass; `forBackward` keeps the layer caches (with GELU's
+    /// tanh) for `backward`. Without it no cache is kept, and each layer's
+    /// intermediate tensors (the attention probabilities above all) live
+    /// only while the layer runs.
     func forward(_ x: Tensor, parameters p: ParameterTree, returnStates: Bool, forBackward: Bool) throws -> TorsoForward {
         var states: [String: Tensor]? = returnStates ? [:] : nil
         var caches: [LayerCache] = []
         var h = PositionalEncoding.forward(x)
+        if !forBackward {
+            for layer in config.hiddenSizes.indices {
+                let a = try layerOutputOnly(layer, &h, parameters: p)
+                states?["layer\(layer)_attention_out"] = a
+            }
+            return TorsoForward(output: h, states: states, cache: caches)
+        }
         for layer in config.hiddenSizes.indices {
             let ln0 = layerNorm(3 * layer, p), ln1 = layerNorm(3 * layer + 1, p), ln2 = layerNorm(3 * layer + 2, p)
             let (attentionInput, attentionNorm) = LayerNorm.forward(h, scale: ln0.scale, bias: ln0.bias)
@@ -153,6 +163,23 @@ public struct TransformerTorso: Torso {
         return TorsoForward(output: h, states: states, cache: caches)
     }
 
+    /// Layer `layer` of `forward` without its cache: replaces `h` by the
+    /// layer's output and returns its attention output `a`; the same
+    /// operations as the cached pass, so the same bits.
+    func layerOutputOnly(_ layer: Int, _ h: inout Tensor, parameters p: ParameterTree) throws -> Tensor {
+        let ln0 = layerNorm(3 * layer, p), ln1 = layerNorm(3 * layer + 1, p), ln2 = layerNorm(3 * layer + 2, p)
+        let attentionInput = LayerNorm.forward(h, scale: ln0.scale, bias: ln0.bias).output
+        let a = try MultiHeadAttention.forwardOutputOnly(attentionInput, parameters: attentionParameters(layer, p),
+                                                         headCount: config.numAttentionHeads)
+        let afterAttention = h + a
+        let mlpInput = LayerNorm.forward(afterAttention, scale: ln1.scale, bias: ln1.bias).output
+        let d0 = dense(2 * layer, p), d1 = dense(2 * layer + 1, p)
+        let activated = GELU.forwardAfterDense(mlpInput, kernel: d0.kernel, bias: d0.bias, keepingTanh: false).activated
+        let beforeFinalNorm = afterAttention + Dense.forward(activated, kernel: d1.kernel, bias: d1.bias)
+        h = LayerNorm.forward(beforeFinalNorm, scale: ln2.scale, bias: ln2.bias).output
+        return a
+    }
+
     public func backward(_ dOutput: Tensor, forward: TorsoForward, parameters p: ParameterTree) -> (input: Tensor, parameters: [String: Tensor]) {
         backwardPass(dOutput, forward: forward, parameters: p, parameterGradients: true)
     }
@@ -170,7 +197,9 @@ public struct TransformerTorso: Torso {
     /// gradient is returned.
     func backwardPass(_ dOutput: Tensor, forward: TorsoForward, parameters p: ParameterTree,
                       parameterGradients: Bool) -> (input: Tensor, parameters: [String: Tensor]) {
-        let caches = forward.cache as! [LayerCache]
+        guard let caches = forward.cache as? [LayerCache], caches.count == config.hiddenSizes.count else {
+            preconditionFailure("TransformerTorso: backward needs the cache of forward(...), not of forwardWithoutCache(...)")
+        }
         var gradients: [String: Tensor] = [:]
         var dh = dOutput
         for layer in config.hiddenSizes.indices.reversed() {

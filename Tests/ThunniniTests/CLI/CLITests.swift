@@ -161,6 +161,43 @@ import Testing
         expectOneErrorLine(unknown, mentioning: "GRU")
         let steps = try run(["bench", "--steps", "0"])
         expectOneErrorLine(steps, mentioning: "--steps")
-        #expect([both, missing, unknown, steps].allSatisfy { $0.stdout.isEmpty })
+        let phase = try run(["bench", "--phase", "train"])
+        expectOneErrorLine(phase, mentioning: "--phase 'train'")
+        let tuning = try run(["bench", example("smoke.json"), "--tuning", "LoRAWT"])
+        expectOneErrorLine(tuning, mentioning: "--tuning 'LoRAWT'")
+        let tuningWithoutFile = try run(["bench", "--tuning", "SoftPT"])
+        expectOneErrorLine(tuningWithoutFile, mentioning: "--tuning")
+        #expect([both, missing, unknown, steps, phase, tuning, tuningWithoutFile].allSatisfy { $0.stdout.isEmpty })
+    }
+
+    /// `--phase` times the named phases only, in the usual order whatever
+    /// the order given. Fails if the filter were ignored (four runs) or
+    /// followed the command line's order.
+    @Test func benchTimesOnlyTheChosenPhases() throws {
+        let outcome = try run(["bench", example("smoke.json"), "--steps", "1", "--threads", "1", "--json",
+                               "--phase", "evaluate", "--phase", "pretrain"])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any]
+        let runs = try #require(object?["runs"] as? [[String: Any]])
+        #expect(runs.compactMap { $0["phase"] as? String } == ["pretrain", "evaluate"])
+    }
+
+    /// `--tuning NAME` times that tuning config's method in its kind's
+    /// phase: smoke.json's SoftPT instead of its first prefix method
+    /// RealPT (the weight phase still FullWT), or EmbedWT instead of FullWT.
+    /// The JSON object does not name the method, so the setting is checked
+    /// directly, and the command runs. Fails if the name were ignored or
+    /// replaced the other kind's phase.
+    @Test func benchTimesTheNamedTuningConfig() throws {
+        let spec = try ExperimentSpec.load(from: URL(fileURLWithPath: example("smoke.json")))
+        let setting = try #require(Benchmark.experimentSetting(spec, tuningName: "SoftPT"))
+        #expect(setting.prefixTuning?.method == .prefixSoft && setting.weightTuning?.method == .fullParameters)
+        #expect(Benchmark.experimentSetting(spec).prefixTuning?.method == .prefixReal)
+        let weights = try #require(Benchmark.experimentSetting(spec, tuningName: "EmbedWT"))
+        #expect(weights.weightTuning?.method == .embedding && weights.prefixTuning?.method == .prefixReal)
+        #expect(Benchmark.experimentSetting(spec, tuningName: "nothing") == nil)
+        let outcome = try run(["bench", example("smoke.json"), "--steps", "1", "--threads", "1", "--json",
+                               "--tuning", "EmbedWT", "--phase", "tune_weights"])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
     }
 }

@@ -108,7 +108,15 @@ struct KernelTwinTests {
         }
     }
 
-    @Test("Dense forward and backward twins", arguments: [(1, 1, 1), (3, 5, 2), (7, 16, 9), (40, 3, 17), (65, 12, 8)])
+    // (130, 40, 20), (200, 300, 44) and (150, 36, 300): more rows than one
+    // 64-row block, so W's (and W^T's) panels are copied once before the
+    // row blocks and threads share them (`MatrixProduct.packedPanels`), in
+    // one k block, in two of different depths (256 and 44), and with
+    // ragged columns after the panels; fails if a block read another k
+    // block's or panel's copy.
+    @Test("Dense forward and backward twins",
+          arguments: [(1, 1, 1), (3, 5, 2), (7, 16, 9), (40, 3, 17), (65, 12, 8), (130, 40, 20), (200, 300, 44),
+                      (150, 36, 300)])
     func dense(rows: Int, inFeatures: Int, outFeatures: Int) {
         var generator = LayerTestGenerator(seed: UInt64(rows * 97 + inFeatures * 13 + outFeatures))
         let x = generator.tensor([rows, inFeatures])
@@ -123,11 +131,16 @@ struct KernelTwinTests {
             #expect(Self.sameBits(fast.input, reference.input))
             #expect(Self.sameBits(fast.kernel, reference.kernel))
             #expect(fast.bias.map { b in Self.sameBits(b, reference.bias!) } ?? (reference.bias == nil))
-            // The input gradient alone (prefix tuning), at 3 threads (65 rows: two chunks).
+            // The input gradient alone (prefix tuning), and the forward
+            // pass, at 3 threads (65 rows: two chunks).
             let inputOnly = Parallel.$threadCountOverride.withValue(3) {
                 Dense.inputGradient(dy, x: x, kernel: kernel, hasBias: withBias)
             }
             #expect(Self.sameBits(inputOnly, reference.input))
+            let forwardThreads = Parallel.$threadCountOverride.withValue(3) {
+                Dense.forwardFast(x, kernel: kernel, bias: withBias ? bias : nil)
+            }
+            #expect(Self.sameBits(forwardThreads, Dense.forwardReference(x, kernel: kernel, bias: withBias ? bias : nil)))
         }
     }
 
@@ -384,7 +397,12 @@ struct NormAttentionTwinTests {
     // head widths that are and are not multiples of four.
     @Test("attention core forward and backward twins",
           arguments: [(1, 1, 1, 1), (3, 5, 4, 2), (5, 9, 6, 3), (2, 37, 16, 4), (2, 21, 30, 3),
-                      (2, 4, 8, 2), (3, 7, 12, 2), (2, 50, 16, 4)])
+                      (2, 4, 8, 2), (3, 7, 12, 2), (2, 50, 16, 4),
+                      // Head widths of 12 and 32 (eight features per chain,
+                      // then four; the notebook's 128 / 4) at lengths whose
+                      // rows cross one and two 32-key score blocks, with an
+                      // 8-key and a 4-key remainder after them.
+                      (2, 46, 24, 2), (1, 77, 64, 2)])
     func attention(batch: Int, length: Int, width: Int, heads: Int) {
         var generator = LayerTestGenerator(seed: UInt64(batch * 100 + length * 10 + width))
         let (q, k, v) = (generator.tensor([batch, length, width]), generator.tensor([batch, length, width]), generator.tensor([batch, length, width]))
@@ -397,6 +415,17 @@ struct NormAttentionTwinTests {
         MultiHeadAttention.attendReference(q: q, k: k, v: v, headCount: heads, probabilities: &pReference, merged: &mReference)
         #expect(KernelTwinTests.sameBits(pFast, pReference))
         #expect(KernelTwinTests.sameBits(mFast, mReference))
+        // Without the probabilities tensor (a forward pass for evaluation),
+        // each thread reuses one head's buffer: the merged heads are the
+        // same bits at 1 and 3 threads. Fails if a (sequence, head) read
+        // another's scores left in the shared buffer, or if the buffer's
+        // causal mask leaked into a later row's softmax.
+        for threads in [1, 3] {
+            let mergedOnly = Parallel.$threadCountOverride.withValue(threads) {
+                MultiHeadAttention.attendFastMergedOnly(q: q, k: k, v: v, headCount: heads)
+            }
+            #expect(KernelTwinTests.sameBits(mergedOnly, mReference), "merged heads without probabilities, \(threads) threads")
+        }
         let dMerged = generator.tensor([batch, length, width])
         var (dqF, dkF, dvF) = (Tensor.zeros([batch, length, width]), Tensor.zeros([batch, length, width]), Tensor.zeros([batch, length, width]))
         var (dqR, dkR, dvR) = (dqF, dkF, dvF)
