@@ -7,10 +7,15 @@ public enum Verdict: String, Sendable, CaseIterable {
     case inconclusive = "inconclusive"
     case notApplicable = "not applicable"
 
+    /// Margins this small (nats) are ties whatever their standard error: two
+    /// methods that differ only by rounding are not told apart.
+    public static let resolution = 1e-6
+
     /// The verdict on a margin that is positive when the claim holds: beyond
-    /// `Uncertainty.criticalValue` standard errors either way, else inconclusive.
+    /// `Uncertainty.criticalValue` standard errors (and `resolution`) either
+    /// way, else inconclusive.
     static func of(_ margin: Estimate) -> Verdict {
-        let bound = Uncertainty.criticalValue * margin.standardError
+        let bound = max(Uncertainty.criticalValue * margin.standardError, resolution)
         if margin.mean > bound { return .holds }
         if margin.mean < -bound { return .doesNotHold }
         return .inconclusive

@@ -32,6 +32,7 @@ public enum Report {
             md.append("\(i + 1). [\(escapeMarkdown(chapter.results.spec.name))](#experiment-\(i + 1))")
         }
         md.append("")
+        md += crossExperimentSummary(chapters)
         var figures: [RenderedFigure] = []
         for (i, chapter) in chapters.enumerated() {
             let (text, chapterFigures) = try renderChapter(chapter, number: i + 1)
@@ -66,6 +67,43 @@ public enum Report {
             md.append("")
         }
         return (md, figures)
+    }
+
+    /// Per experiment: the checks' verdict counts, and the share of NoTuning's
+    /// gap to TargetBayes each method closes on the tuning target at N_tune.
+    static func crossExperimentSummary(_ chapters: [Chapter]) -> [String] {
+        guard chapters.count > 1 || chapters.contains(where: { Findings.Checker(results: $0.results).target != nil }) else { return [] }
+        var md = ["## Summary across experiments", "",
+                  "Checks of the paper's claims per experiment (details in each chapter's Findings):", ""]
+        for (i, chapter) in chapters.enumerated() {
+            md.append("- \(i + 1). \(escapeMarkdown(chapter.results.spec.name)): \(Findings.summary(Findings.check(chapter.results)))")
+        }
+        md += ["", "Share of NoTuning's gap to TargetBayes that each method closes on the tuning target after N_tune predictions, "
+               + "(NoTuning - method) / (NoTuning - TargetBayes), in %, ± the standard error of the numerator (paired over the "
+               + "sequences, with the spread over repetitions) divided by the gap. 100% reaches the target's Bayes predictor; "
+               + "below 0 is worse than not tuning.", ""]
+        var methods: [String] = []
+        var cells: [[String: String]] = []
+        for chapter in chapters {
+            let checker = Findings.Checker(results: chapter.results)
+            var row: [String: String] = [:]
+            if let none = checker.samples(Baseline.noTuning.rawValue), let bayes = checker.samples(Baseline.targetBayes.rawValue) {
+                let gap = Uncertainty.contrast([(1, none), (-1, bayes)]).mean
+                for method in checker.tuned where gap > 0 {
+                    guard let m = checker.samples(method) else { continue }
+                    let closed = Uncertainty.contrast([(1, none), (-1, m)])
+                    row[method] = "\(SVGNumber.format(100 * closed.mean / gap, digits: 0)) ± \(SVGNumber.format(100 * closed.standardError / gap, digits: 0))"
+                    if !methods.contains(method) { methods.append(method) }
+                }
+            }
+            cells.append(row)
+        }
+        guard !methods.isEmpty else { return md.dropLast(3) + [""] }
+        md.append("| method | " + chapters.indices.map { "\($0 + 1). \(escapeMarkdown(chapters[$0].results.spec.name))" }.joined(separator: " | ") + " |")
+        md.append("|---|" + String(repeating: "---:|", count: chapters.count))
+        for method in methods { md.append("| \(escapeMarkdown(method)) | " + cells.map { $0[method] ?? "-" }.joined(separator: " | ") + " |") }
+        md.append("")
+        return md
     }
 
     static func findingsSection(_ findings: [Finding]) -> [String] {
