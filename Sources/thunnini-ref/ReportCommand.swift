@@ -12,7 +12,8 @@ struct ReportCommand: ParsableCommand {
         discussion: """
             Each INPUT is an experiment file (run as `run` does; its results folder is kept under \
             DIR/results/) or a results folder written by `run` (rendered only). Without inputs, runs \
-            the two embedded default experiments (a single-coin and a two-coin-mixture target). \
+            the four embedded default experiments (an LSTM tuned to a single coin and to a two-coin \
+            mixture, a Transformer with LoRA tuned to the mixture, an untrained LSTM with prefixes). \
             The report appears complete or not at all; progress goes to stderr. \
             With --compare A B, compares two results folders of the same experiment instead \
             (DIR/README.md; the verdict line on stdout).
