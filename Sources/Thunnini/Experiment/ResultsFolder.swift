@@ -67,7 +67,8 @@ public struct ResultsFolder {
             perSequence[source] = try reader.npz("evaluation/\(source)/per_sequence_regret.npz")
         }
         var dynamics: ExperimentResults.Dynamics? = nil
-        if spec.pretraining != nil && !InternalStates.stateNames(of: spec.torsoConfig).isEmpty {
+        // Optional: a folder converted from the original's results (Docs/tools/original_to_results.py) has none.
+        if spec.pretraining != nil && !InternalStates.stateNames(of: spec.torsoConfig).isEmpty && reader.exists("dynamics/dynamics.npz") {
             let arrays = try reader.npz("dynamics/dynamics.npz")
             func array(_ name: String) throws -> Tensor {
                 guard let a = arrays[name] else { throw ThunniniError("\(url.path)/dynamics/dynamics.npz: no array '\(name)'") }
