@@ -191,20 +191,21 @@ struct ExperimentFigures {
         for curve in exact { legend.append(LegendEntry(label: "\(curve.method), exact", kind: .line(Palette.exactStroke(of: curve.method, in: spec)))) }
         let instantScale = AxisScale.choose(magnitudes: instantMagnitudes)
         let cumulativeScale = AxisScale.choose(magnitudes: cumulativeMagnitudes)
-        func scaleNote(_ scale: AxisScale) -> String {
-            if case .symlog(let c) = scale { return " (symlog: linear within \(NiceTicks.label(c, decimals: max(0, Int(-floor(log10(c)))))) of 0)" }
-            return ""
+        func title(_ base: String, _ notes: [String], _ scale: AxisScale) -> String {
+            var notes = notes
+            if case .symlog(let c) = scale { notes.append("symlog, linear to \(NiceTicks.label(c, decimals: max(0, Int(-floor(log10(c))))))") }
+            return notes.isEmpty ? base : base + " (" + notes.joined(separator: "; ") + ")"
         }
         let figure = Figure(title: "\(spec.name): regret on \(source.name)", panels: [
-            .xy(XYPanel(title: "instant regret, smoothed" + scaleNote(instantScale), xLabel: "prediction n", yLabel: "instant regret [nats]",
+            .xy(XYPanel(title: title("instant regret", window > 1 ? ["mean of \(window)"] : [], instantScale), xLabel: "prediction n", yLabel: "instant regret [nats]",
                         yScale: instantScale, items: instantItems)),
-            .xy(XYPanel(title: "cumulative regret" + scaleNote(cumulativeScale), xLabel: "prediction n", yLabel: "cumulative regret [nats]",
+            .xy(XYPanel(title: title("cumulative regret", [], cumulativeScale), xLabel: "prediction n", yLabel: "cumulative regret [nats]",
                         yScale: cumulativeScale, items: cumulativeItems)),
         ], columns: 2, panelWidth: 440, panelHeight: 340, legend: legend)
         let scales = [instantScale, cumulativeScale].contains { if case .symlog = $0 { true } else { false } }
-            ? " A panel whose curves span more than 20x has a symlog y axis (linear near 0, logarithmic beyond), so that no curve sets the scale for the others." : ""
+            ? " A panel whose curves span more than 20x has a symlog y axis (linear between 0 and the value in its title, logarithmic beyond), so that no curve sets the scale for the others." : ""
         return RenderedFigure(fileName: prefix + "regret-\(sourceSlugs[source.name]!).svg", svg: figure.render(),
-                              caption: "Instant regret (left: median over repetitions, moving average over \(window) predictions, the raw median faint) and cumulative regret (right: median, 25-75% band, thin lines per repetition) on \(source.name) per method and baseline; dashed: the exact expected regret of the Bayes baselines (no sampling); dotted verticals at N_tune, N_train, N_eval.\(scales)")
+                              caption: "Instant regret (left: median over repetitions" + (window > 1 ? ", moving average over \(window) predictions, the raw median faint)" : ")") + " and cumulative regret (right: median, 25-75% band, thin lines per repetition) on \(source.name) per method and baseline; dashed: the exact expected regret of the Bayes baselines (no sampling); dotted verticals at N_tune, N_train, N_eval.\(scales)")
     }
 
     // MARK: 4. Bars at N_tune / N_train / N_eval
