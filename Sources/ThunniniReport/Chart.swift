@@ -175,7 +175,9 @@ public struct Figure {
     public func render() -> String {
         let rows = (panels.count + columns - 1) / columns
         let legendHeight = legend.isEmpty ? 0 : Double(legend.count) * Self.legendRow + 30
-        let width = Double(columns) * panelWidth + (legend.isEmpty ? 10 : Self.legendWidth)
+        // Wide enough for the title (a long experiment or source name widens the figure rather than clipping it).
+        let width = max(Double(columns) * panelWidth + (legend.isEmpty ? 10 : Self.legendWidth),
+                        Self.estimatedTextWidth(title, size: 16, bold: true) + 24)
         let height = max(Self.titleHeight + Double(rows) * panelHeight, Self.titleHeight + legendHeight) + 6
         var doc = SVGDocument(width: width, height: height, title: title)
         doc.text(title, x: 12, y: 23, size: 16, bold: true)
@@ -247,6 +249,18 @@ public struct Figure {
 
     static let axisColor = "#444444", gridColor = "#e4e4e4"
 
+    /// A generous estimate of a text's width in the report's sans-serif font
+    /// (0.62 em per character, 0.66 bold): used to keep titles inside the figure.
+    static func estimatedTextWidth(_ text: String, size: Double, bold: Bool = false) -> Double {
+        Double(text.count) * size * (bold ? 0.66 : 0.62)
+    }
+
+    /// `size`, or smaller (down to 8) so that `text` fits in `width`.
+    static func fittedSize(_ text: String, width: Double, size: Double, bold: Bool = false) -> Double {
+        let needed = estimatedTextWidth(text, size: size, bold: bold)
+        return needed <= width ? size : max(8, (size * width / needed * 10).rounded(.down) / 10)
+    }
+
     /// A tick label; on a symlog axis each tick with the decimals it needs (0.01, 0.1, 1, 10).
     static func tickLabel(_ t: Double, decimals: Int, scale: AxisScale) -> String {
         guard case .symlog = scale else { return NiceTicks.label(t, decimals: decimals) }
@@ -263,7 +277,8 @@ public struct Figure {
         let ya = Self.axis(p.dataExtent(x: false), fixed: p.yRange, scale: p.yScale, pad: true)
         let mx = AxisMap(low: xa.low, high: xa.high, pixelLow: plotX, pixelHigh: plotX + plotW, scale: p.xScale)
         let my = AxisMap(low: ya.low, high: ya.high, pixelLow: plotY + plotH, pixelHigh: plotY, scale: p.yScale)
-        doc.text(p.title, x: plotX + plotW / 2, y: y + 16, size: 13, anchor: "middle", bold: true)
+        doc.text(p.title, x: plotX + plotW / 2, y: y + 16, size: Self.fittedSize(p.title, width: plotW + 2 * rightMargin - 4, size: 13, bold: true),
+                 anchor: "middle", bold: true)
         for t in ya.ticks {
             doc.line(plotX, my(t), plotX + plotW, my(t), .init(color: Self.gridColor, width: 1))
             doc.text(Self.tickLabel(t, decimals: ya.decimals, scale: p.yScale), x: plotX - 6, y: my(t) + 4, size: 11, anchor: "end")
@@ -342,7 +357,8 @@ public struct Figure {
         let scale: AxisScale = p.valueRange == nil ? p.scale : .linear
         func tick(_ t: Double) -> String { Self.tickLabel(t, decimals: decimals, scale: scale) }
         let slotCount = Double(bars.count) + Double(max(p.groups.count - 1, 0)) * 0.6
-        doc.text(p.title, x: x + panelWidth / 2, y: y + 17, size: 13, anchor: "middle", bold: true)
+        doc.text(p.title, x: x + panelWidth / 2, y: y + 17, size: Self.fittedSize(p.title, width: panelWidth - 8, size: 13, bold: true),
+                 anchor: "middle", bold: true)
         if p.horizontal {
             let plotX = x + (p.monospaceLabels ? 84 : 110), plotY = y + 26
             let plotW = panelWidth - (plotX - x) - 16, plotH = panelHeight - 26 - 48

@@ -228,7 +228,7 @@ struct ExperimentFigures {
             panels.append(.bars(BarPanel(title: "\(mark.label) = \(mark.n)", valueLabel: "cumulative regret [nats]", groups: groups,
                                          scale: AxisScale.choose(magnitudes: magnitudes))))
         }
-        let figure = Figure(title: "\(spec.name): cumulative regret on \(source.name) at N_tune, N_train, N_eval",
+        let figure = Figure(title: "\(spec.name): cumulative regret on \(source.name) at " + marks(for: source).map(\.label).joined(separator: ", "),
                             panels: panels, columns: 3, panelWidth: 330, panelHeight: 360)
         return RenderedFigure(fileName: prefix + "bars-\(sourceSlugs[source.name]!).svg", svg: figure.render(),
                               caption: "Cumulative regret on \(source.name) after N_tune, N_train and N_eval predictions: median over repetitions, whiskers 25-75%; a panel whose bars span more than 20x has a symlog axis (linear near 0, logarithmic beyond).")

@@ -44,6 +44,19 @@ import Testing
         }
     }
 
+    /// No text of any golden figure reaches outside the figure (titles,
+    /// marks such as "chosen", tick and legend labels), by a generous width
+    /// estimate. Catches a title longer than its figure or a mark placed after
+    /// a bar that ends at the panel's edge.
+    @Test func noTextLeavesItsFigure() throws {
+        let expected = reportPackageRoot.appendingPathComponent(ReportGolden.expectedPath)
+        for svg in filesUnder(expected).filter({ $0.hasSuffix(".svg") }) {
+            let text = try String(contentsOf: expected.appendingPathComponent(svg), encoding: .utf8)
+            let outside = textsOutside(svg: text) { Figure.estimatedTextWidth($0, size: $1, bold: $2) }
+            #expect(outside.isEmpty, "\(svg): \(outside)")
+        }
+    }
+
     /// Two separate processes render the same folder to byte-identical files.
     @Test func renderingIsByteIdenticalAcrossProcesses() throws {
         let a = scratch.appendingPathComponent("a"), b = scratch.appendingPathComponent("b")
