@@ -8,12 +8,13 @@ public enum AxisScale: Equatable, Sendable {
     case linear, logarithmic, symlog(Double)
 
     /// symlog when the largest of `magnitudes` is more than `ratio` times the
-    /// smallest (those below 1e-2 of the largest count as that: two decades
-    /// of logarithmic range at most), else linear.
+    /// smallest, else linear. Magnitudes below 1e-2 of the largest count as
+    /// zero (a curve at 0 alone does not call for a log axis), which also
+    /// bounds the logarithmic range to about two decades.
     public static func choose(magnitudes: [Double], ratio: Double = 20) -> AxisScale {
         let positive = magnitudes.filter { $0.isFinite }.map(abs)
         guard let high = positive.max(), high > 0 else { return .linear }
-        let low = max(positive.min()!, high * 1e-2)
+        let low = positive.filter { $0 >= high * 1e-2 }.min()!
         guard high / low > ratio else { return .linear }
         return .symlog(pow(10, floor(log10(low))))
     }
