@@ -25,7 +25,7 @@ public enum Palette {
     static let hardPrefixColor = "#081d58"
     static let weightStyles: [TuningMethod: (color: String, dash: [Double]?)] = [
         .fullParameters: ("#f03b20", nil), .loraFinetune: ("#f768a1", longShort), .embedding: ("#fdae61", nil),
-        .unembedding: ("#8c510a", dashDot), .embeddingUnembedding: ("#e08214", dashDotDot),
+        .unembedding: ("#8c510a", dashDotDot), .embeddingUnembedding: ("#e08214", dashDotDot),
     ]
     static let baselineStyles: [String: (color: String, dash: [Double]?)] = [
         Baseline.targetBayes.rawValue: ("#000000", nil), Baseline.evalBayes.rawValue: ("#000000", nil),
@@ -46,7 +46,7 @@ public enum Palette {
     }
 
     static func style(of method: String, in spec: ExperimentSpec) -> (color: String, dash: [Double]?) {
-        if method == "HardPT" { return (hardPrefixColor, nil) }
+        if method == "HardPT" { return (hardPrefixColor, longShort) }
         if let config = spec.tuningConfigs.first(where: { $0.name == method }) {
             let m = config.config.tuningMethod
             return prefixStyles[m] ?? weightStyles[m] ?? ("#7f3c8d", nil)
