@@ -136,7 +136,7 @@ public enum Report {
         var md = ["### Cumulative regret at N_tune, N_train, N_eval", "",
                   "Mean over repetitions and evaluation sequences ± its standard error over the sequences (nats); "
                   + "for tuned methods with several repetitions, the standard deviation over repetitions of their means (reps sd); "
-                  + "for the Bayes baselines, the exact expected value (`ExactRegret`, no sampling).", ""]
+                  + "for the Bayes baselines, the exact expected value (`ExactRegret`, no sampling; PreBayesPT's given its chosen prefix).", ""]
         for source in spec.evalDataConfigs {
             let rows = results.summaries.filter { $0.source == source.name && $0.method != Baseline.groundTruth.rawValue }
             guard let first = rows.first else { continue }

@@ -137,7 +137,41 @@ struct ExperimentFigures {
                                                 length: source.config.sequenceLength)
             out.append((Baseline.preBayes.rawValue, exact.cumulativeRegret, exact.instantRegret))
         }
+        if present[Baseline.preBayesPT.rawValue] != nil, let pre = spec.pretraining,
+           let tokens = results.hardPrefixes[Baseline.preBayesPT.rawValue]?.tokens,
+           let conditioned = Self.bayesPredictor(pre.dataConfig, after: tokens) {
+            let exact = try ExactRegret.compute(source: generator, predictor: try makeDataGenerator(conditioned),
+                                                length: source.config.sequenceLength)
+            out.append((Baseline.preBayesPT.rawValue, exact.cumulativeRegret, exact.instantRegret))
+        }
         return out
+    }
+
+    /// The Bayes predictor of `config`'s source after it has seen `tokens` (a
+    /// hard prefix), as a source of the same family whose prior is that
+    /// posterior: Dirichlet alphas plus the token counts; mixture weights
+    /// times each component's likelihood of the tokens, normalised; a single
+    /// coin unchanged. So PreBayesPT's expected regret is exact given its
+    /// chosen prefix. Nil when a token is outside the vocabulary.
+    static func bayesPredictor(_ config: DataGeneratorConfig, after tokens: [Int]) -> DataGeneratorConfig? {
+        switch config {
+        case .categorical(let c):
+            return tokens.allSatisfy { $0 >= 0 && $0 < c.vocabSize } ? config : nil
+        case .dirichletCategorical(var c):
+            guard tokens.allSatisfy({ $0 >= 0 && $0 < c.alphas.count }) else { return nil }
+            for t in tokens { c.alphas[t] += 1 }
+            return .dirichletCategorical(c)
+        case .mixtureOfCategoricals(var c):
+            guard tokens.allSatisfy({ $0 >= 0 && $0 < c.vocabSize }) else { return nil }
+            let logWeights = c.mixingWeights.indices.map { k in
+                tokens.reduce(log(c.mixingWeights[k])) { $0 + log(c.biases[k][$1]) }
+            }
+            guard let top = logWeights.max(), top.isFinite else { return nil }
+            let unnormalised = logWeights.map { exp($0 - top) }
+            let total = unnormalised.reduce(0, +)
+            c.mixingWeights = unnormalised.map { $0 / total }
+            return .mixtureOfCategoricals(c)
+        }
     }
 
     /// A centred moving average over `window` points (fewer at the ends).
@@ -205,7 +239,7 @@ struct ExperimentFigures {
         let scales = [instantScale, cumulativeScale].contains { if case .symlog = $0 { true } else { false } }
             ? " A panel whose curves span more than 20x has a symlog y axis (linear between 0 and the value in its title, logarithmic beyond), so that no curve sets the scale for the others." : ""
         return RenderedFigure(fileName: prefix + "regret-\(sourceSlugs[source.name]!).svg", svg: figure.render(),
-                              caption: "Instant regret (left: median over repetitions" + (window > 1 ? ", moving average over \(window) predictions, the raw median faint)" : ")") + " and cumulative regret (right: median, 25-75% band, thin lines per repetition) on \(source.name) per method and baseline; dashed: the exact expected regret of the Bayes baselines (no sampling); dotted verticals at N_tune, N_train, N_eval.\(scales)")
+                              caption: "Instant regret (left: median over repetitions" + (window > 1 ? ", moving average over \(window) predictions, the raw median faint)" : ")") + " and cumulative regret (right: median, 25-75% band, thin lines per repetition) on \(source.name) per method and baseline; dashed: the exact expected regret of the Bayes baselines (no sampling; PreBayesPT's given its chosen prefix); dotted verticals at N_tune, N_train, N_eval.\(scales)")
     }
 
     // MARK: 4. Bars at N_tune / N_train / N_eval

@@ -126,4 +126,46 @@ import Testing
         let counted = summary.split(separator: "/").compactMap { $0.trimmingCharacters(in: .whitespaces).split(separator: " ").first.flatMap { Int($0) } }
         #expect(counted.reduce(0, +) == findings.count, "\(summary)")
     }
+
+    /// The pretraining Bayes predictor after a hard prefix, by hand: Dirichlet
+    /// [1, 1] after tokens 1, 1, 0 has alphas [2, 3]; the 0.5/0.5 mixture of
+    /// 0.2/0.8 and 0.8/0.2 after token 1 weighs its components 0.8/0.2; a
+    /// single coin does not change. Catches counts added to the wrong token,
+    /// weights not normalised, and a predictor left unconditioned.
+    @Test func bayesPredictorAfterAPrefixByHand() throws {
+        let dirichlet = DataGeneratorConfig.dirichletCategorical(.init(batchSize: 1, sequenceLength: 5, vocabSize: 2, alphas: [1, 1]))
+        guard case .dirichletCategorical(let d) = try #require(ExperimentFigures.bayesPredictor(dirichlet, after: [1, 1, 0])) else {
+            Issue.record("not a Dirichlet"); return
+        }
+        #expect(d.alphas == [2, 3])
+        let mixture = DataGeneratorConfig.mixtureOfCategoricals(.init(batchSize: 1, sequenceLength: 5, vocabSize: 2,
+                                                                      mixingWeights: [0.5, 0.5], biases: [[0.2, 0.8], [0.8, 0.2]]))
+        guard case .mixtureOfCategoricals(let m) = try #require(ExperimentFigures.bayesPredictor(mixture, after: [1])) else {
+            Issue.record("not a mixture"); return
+        }
+        #expect(abs(m.mixingWeights[0] - 0.8) < 1e-15 && abs(m.mixingWeights[1] - 0.2) < 1e-15)
+        let coin = DataGeneratorConfig.categorical(.init(batchSize: 1, sequenceLength: 5, vocabSize: 2, biases: [0.2, 0.8]))
+        #expect(ExperimentFigures.bayesPredictor(coin, after: [0, 1]) == coin)
+        #expect(ExperimentFigures.bayesPredictor(dirichlet, after: [2]) == nil)
+    }
+
+    /// In the golden folder PreBayesPT gets an exact curve, distinct from
+    /// PreBayes's (its prefix moves the prior), and its sampled value at every
+    /// mark lies within 4 standard errors of it.
+    @Test func preBayesPTHasAnExactValueNearItsSampledOne() throws {
+        let folder = try goldenFolder()
+        let figures = ExperimentFigures(results: folder, prefix: "")
+        for source in folder.spec.evalDataConfigs {
+            let exact = try figures.exactCurves(source)
+            let ideal = try #require(exact.first { $0.method == "PreBayesPT" }, "no exact PreBayesPT on \(source.name)")
+            let plain = try #require(exact.first { $0.method == "PreBayes" })
+            #expect(ideal.cumulative != plain.cumulative)
+            let summary = try #require(folder.summaries.first { $0.source == source.name && $0.method == "PreBayesPT" })
+            for mark in summary.cumulativeRegretAtMarks {
+                let e = Uncertainty.estimate(try #require(SequenceSamples.read(folder, source: source.name, method: "PreBayesPT", mark: mark.label)))
+                #expect(abs(e.mean - ideal.cumulative[mark.n - 1]) <= 4 * e.standardError + 1e-9,
+                        "\(source.name) \(mark.label): sampled \(e.mean) ± \(e.standardError), exact \(ideal.cumulative[mark.n - 1])")
+            }
+        }
+    }
 }
