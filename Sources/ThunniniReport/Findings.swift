@@ -134,7 +134,7 @@ enum Findings {
                 for method in tuned {
                     guard let m = samples(method) else { continue }
                     let margin = Uncertainty.contrast([(1, none), (-1, m)])
-                    out.append(finding("1 \(method)", "\(method) (\(pm(Uncertainty.estimate(m)))) has lower cumulative regret than NoTuning (\(pm(Uncertainty.estimate(none)))) \(at).",
+                    out.append(finding("1 \(method)", "\(method) has lower cumulative regret than NoTuning \(at) (this run: \(pm(Uncertainty.estimate(m))) against \(pm(Uncertainty.estimate(none)))).",
                                        singleCoinFigure, claimed: singleClaim, margin: margin, rule: "NoTuning - \(method)"))
                 }
                 if tuned.isEmpty { out.append(missing("1", title1, singleCoinFigure, why: "no tuning config or HardPT.")) }
@@ -149,7 +149,7 @@ enum Findings {
                 let gap = Uncertainty.contrast([(1, none), (-1, bayes)]).mean
                 let closed = Uncertainty.contrast([(1, none), (-1, s)]).mean
                 let share = gap > 0 ? "\(SVGNumber.format(100 * closed / gap, digits: 1))%" : "an undefined share (no gap)"
-                out.append(finding("2", "\(soft) closes \(share) of NoTuning's gap to TargetBayes (\(f(gap)) nats) \(at): more than half.",
+                out.append(finding("2", "\(soft) closes more than half of NoTuning's gap to TargetBayes \(at) (this run: \(share) of a gap of \(f(gap)) nats).",
                                    singleCoinFigure + ", " + abstract,
                                    claimed: singleClaim, margin: margin, rule: "(NoTuning + TargetBayes)/2 - \(soft)"))
             } else {
@@ -165,7 +165,7 @@ enum Findings {
                 let closest = margins.min { $0.margin.mean / max($0.margin.standardError, 1e-300) < $1.margin.mean / max($1.margin.standardError, 1e-300) }!
                 let verdict: Verdict = verdicts.contains(.doesNotHold) ? .doesNotHold : verdicts.allSatisfy { $0 == .holds } ? .holds : .inconclusive
                 let list = margins.map { "\($0.method) - \(soft) = \(pm($0.margin))" }.joined(separator: ", ")
-                out.append(Finding(id: "3", statement: "\(soft) has lower cumulative regret than every other prefix method \(at): \(list).",
+                out.append(Finding(id: "3", statement: "\(soft) has lower cumulative regret than every other prefix method \(at) (this run: \(list)).",
                                    citation: singleCoinFigure,
                                    claimedHere: singleClaim, verdict: verdict, margin: closest.margin,
                                    rule: "each other prefix method - \(soft); holds when every margin holds, does not hold when any does not; margin shown: the closest (\(closest.method))"))
@@ -176,7 +176,7 @@ enum Findings {
             // 4. The soft prefix beats what a hard prefix achieves even on the ideal (Bayes) pretrained predictor.
             let title4 = "The soft prefix beats the best hard prefix on the pretraining Bayes predictor (PreBayesPT)."
             if let soft, let s = samples(soft), let ideal = samples(Baseline.preBayesPT.rawValue) {
-                out.append(finding("4", "\(soft) (\(pm(Uncertainty.estimate(s)))) has lower cumulative regret than PreBayesPT (\(pm(Uncertainty.estimate(ideal)))) \(at): soft prefixes reach what no hard prefix can.",
+                out.append(finding("4", "\(soft) has lower cumulative regret than PreBayesPT, the pretraining Bayes predictor behind its best hard prefix, \(at) (this run: \(pm(Uncertainty.estimate(s))) against \(pm(Uncertainty.estimate(ideal)))).",
                                    abstract,
                                    claimed: (true, "every target"), margin: Uncertainty.contrast([(1, ideal), (-1, s)]), rule: "PreBayesPT - \(soft)"))
             } else {
@@ -186,7 +186,7 @@ enum Findings {
             // 5. Prefix tuning cannot reach the target's Bayes predictor on a mixture.
             let title5 = "No prefix method reaches TargetBayes."
             if let best = bestPrefix, let bayes {
-                out.append(finding("5", "The best prefix method, \(best), stays above TargetBayes \(at) by \(pm(Uncertainty.contrast([(1, samples(best)!), (-1, bayes)]))) nats.",
+                out.append(finding("5", "The best prefix method stays above TargetBayes \(at) (this run: \(best), by \(pm(Uncertainty.contrast([(1, samples(best)!), (-1, bayes)]))) nats).",
                                    abstract,
                                    claimed: mixtureClaim, margin: Uncertainty.contrast([(1, samples(best)!), (-1, bayes)]), rule: "\(best) - TargetBayes (best prefix method: lowest mean)"))
             } else {
@@ -199,7 +199,7 @@ enum Findings {
             if let best = bestPrefix, !weightMethods.isEmpty {
                 for method in weightMethods {
                     let margin = Uncertainty.contrast([(1, samples(best)!), (-1, samples(method)!)])
-                    out.append(finding("6 \(method)", "\(method) (\(pm(Uncertainty.estimate(samples(method)!)))) has lower cumulative regret than the best prefix method, \(best) (\(pm(Uncertainty.estimate(samples(best)!)))), \(at).",
+                    out.append(finding("6 \(method)", "\(method) has lower cumulative regret than the best prefix method \(at) (this run: \(pm(Uncertainty.estimate(samples(method)!))) against \(best)'s \(pm(Uncertainty.estimate(samples(best)!)))).",
                                        abstract,
                                        claimed: mixtureClaim, margin: margin, rule: "\(best) - \(method)"))
                 }
@@ -213,7 +213,7 @@ enum Findings {
                 let distance = Uncertainty.contrast([(1, hard), (-1, ideal)]), move = Uncertainty.contrast([(1, none), (-1, ideal)])
                 let (sd, sm) = (distance.mean < 0 ? -1.0 : 1.0, move.mean < 0 ? -1.0 : 1.0)
                 let margin = Uncertainty.contrast([(0.5 * sm, none), (-0.5 * sm + sd, ideal), (-sd, hard)])
-                out.append(finding("7", "HardPT and PreBayesPT are \(f(abs(distance.mean))) apart \(at), against \(f(abs(move.mean))) between NoTuning and PreBayesPT: less than half of that.",
+                out.append(finding("7", "HardPT lands nearer PreBayesPT than half of NoTuning's distance to it \(at) (this run: \(f(abs(distance.mean))) apart, against \(f(abs(move.mean))) between NoTuning and PreBayesPT).",
                                    abstract,
                                    claimed: (true, "a pretrained network"), margin: margin,
                                    rule: "|NoTuning - PreBayesPT|/2 - |HardPT - PreBayesPT| (signs from the means)"))
@@ -228,7 +228,7 @@ enum Findings {
                let untuned = samples(Baseline.noTuning.rawValue, source: source.name, mark: "N_train"),
                let preBayes = samples(Baseline.preBayes.rawValue, source: source.name, mark: "N_train") {
                 let excess = Uncertainty.contrast([(1, untuned), (-1, preBayes)])
-                out.append(finding("8", "On \(source.name) (the pretraining source) at N_train = \(pre.dataConfig.sequenceLength), NoTuning's regret exceeds PreBayes's (\(pm(Uncertainty.estimate(preBayes)))) by \(pm(excess)): less than 10% of PreBayes's regret.",
+                out.append(finding("8", "On \(source.name) (the pretraining source) at N_train = \(pre.dataConfig.sequenceLength), NoTuning's regret exceeds PreBayes's by less than 10% of PreBayes's (this run: by \(pm(excess)), PreBayes \(pm(Uncertainty.estimate(preBayes)))).",
                                    abstract,
                                    claimed: (true, "a pretrained network"), margin: Uncertainty.contrast([(1.1, preBayes), (-1, untuned)]),
                                    rule: "1.1 PreBayes - NoTuning on the pretraining source"))

@@ -115,7 +115,7 @@ public enum Report {
                   + "**inconclusive** otherwise. Every check is listed, also where the paper does not make the claim.", "",
                   "Summary: \(Findings.summary(findings)); of the checks the paper makes for this kind of experiment: "
                   + Findings.summary(findings.filter { $0.claimedHere?.0 == true }) + ".", "",
-                  "| # | verdict | margin ± SE | paper claims it here | claim (this run) | rule | source |",
+                  "| # | verdict | margin ± SE | paper claims it here | claim (this run's numbers) | rule | source |",
                   "|---|---|---:|---|---|---|---|"]
         for finding in findings {
             let margin = finding.margin.map { "\(NiceTicks.label($0.mean, decimals: 3)) ± \(NiceTicks.label($0.standardError, decimals: 3))" } ?? "-"
