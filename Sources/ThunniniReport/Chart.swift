@@ -1,7 +1,24 @@
 import Foundation
 
-/// Axis scale of a panel.
-public enum AxisScale: Sendable { case linear, logarithmic }
+/// Axis scale of a panel. `symlog(c)` is linear within c of zero and
+/// logarithmic beyond (sign(y) log10(1 + |y|/c)), so curves that differ by
+/// orders of magnitude, zero and slightly negative values all stay readable;
+/// c is a power of ten.
+public enum AxisScale: Equatable, Sendable {
+    case linear, logarithmic, symlog(Double)
+
+    /// symlog when the largest of `magnitudes` is more than `ratio` times the
+    /// smallest, else linear. Magnitudes below 1e-2 of the largest count as
+    /// zero (a curve at 0 alone does not call for a log axis), which also
+    /// bounds the logarithmic range to about two decades.
+    public static func choose(magnitudes: [Double], ratio: Double = 20) -> AxisScale {
+        let positive = magnitudes.filter { $0.isFinite }.map(abs)
+        guard let high = positive.max(), high > 0 else { return .linear }
+        let low = positive.filter { $0 >= high * 1e-2 }.min()!
+        guard high / low > ratio else { return .linear }
+        return .symlog(pow(10, floor(log10(low))))
+    }
+}
 
 /// One thing drawn in an x-y panel, in data coordinates.
 public enum PlotItem {
@@ -61,7 +78,7 @@ public struct XYPanel {
             }
         }
         let scale = x ? xScale : yScale
-        values = values.filter { $0.isFinite && (scale == .linear || $0 > 0) }
+        values = values.filter { $0.isFinite && (scale != .logarithmic || $0 > 0) }
         guard let low = values.min(), let high = values.max() else { return nil }
         return low...high
     }
@@ -77,12 +94,16 @@ public struct BarPanel {
         public var color: String
         /// Drawn with a thick black outline (e.g. the chosen hard prefix).
         public var highlighted: Bool = false
-        public init(label: String, value: Double, whisker: ClosedRange<Double>? = nil, color: String, highlighted: Bool = false) {
+        /// A short text at the bar's end (horizontal bars), e.g. "chosen" or "tie".
+        public var mark: String? = nil
+        public init(label: String, value: Double, whisker: ClosedRange<Double>? = nil, color: String, highlighted: Bool = false,
+                    mark: String? = nil) {
             self.label = label
             self.value = value
             self.whisker = whisker
             self.color = color
             self.highlighted = highlighted
+            self.mark = mark
         }
     }
     public var title: String
@@ -92,9 +113,17 @@ public struct BarPanel {
     /// A dashed reference value across the panel (e.g. TargetBayes).
     public var reference: (value: Double, label: String)? = nil
     public var monospaceLabels = false
+    /// The value axis' scale (from 0), unless `valueRange` zooms it.
+    public var scale: AxisScale = .linear
+    /// A zoomed value axis (bars start at its low end), e.g. the hard-prefix
+    /// candidates' range instead of 0 to their largest loss.
+    public var valueRange: ClosedRange<Double>? = nil
 
     public init(title: String, valueLabel: String, groups: [(name: String, bars: [Bar])], horizontal: Bool = false,
-                reference: (value: Double, label: String)? = nil, monospaceLabels: Bool = false) {
+                reference: (value: Double, label: String)? = nil, monospaceLabels: Bool = false,
+                scale: AxisScale = .linear, valueRange: ClosedRange<Double>? = nil) {
+        self.scale = scale
+        self.valueRange = valueRange
         self.title = title
         self.valueLabel = valueLabel
         self.groups = groups
@@ -147,7 +176,9 @@ public struct Figure {
     public func render() -> String {
         let rows = (panels.count + columns - 1) / columns
         let legendHeight = legend.isEmpty ? 0 : Double(legend.count) * Self.legendRow + 30
-        let width = Double(columns) * panelWidth + (legend.isEmpty ? 10 : Self.legendWidth)
+        // Wide enough for the title (a long experiment or source name widens the figure rather than clipping it).
+        let width = max(Double(columns) * panelWidth + (legend.isEmpty ? 10 : Self.legendWidth),
+                        Self.estimatedTextWidth(title, size: 16, bold: true) + 24)
         let height = max(Self.titleHeight + Double(rows) * panelHeight, Self.titleHeight + legendHeight) + 6
         var doc = SVGDocument(width: width, height: height, title: title)
         doc.text(title, x: 12, y: 23, size: 16, bold: true)
@@ -173,6 +204,9 @@ public struct Figure {
             switch scale {
             case .linear: t = (v - low) / (high - low)
             case .logarithmic: t = v > 0 ? (log10(v) - log10(low)) / (log10(high) - log10(low)) : .nan
+            case .symlog(let c):
+                func f(_ y: Double) -> Double { (y < 0 ? -1 : 1) * log10(1 + abs(y) / c) }
+                t = (f(v) - f(low)) / (f(high) - f(low))
             }
             return pixelLow + t * (pixelHigh - pixelLow)
         }
@@ -197,10 +231,42 @@ public struct Figure {
             let ticks = NiceTicks.logarithmic(low: low, high: high).filter { $0 >= low * (1 - 1e-9) && $0 <= high * (1 + 1e-9) }
             let decimals = max(0, Int(-floor(log10(low))))
             return (low, high, ticks, min(decimals, 6))
+        case .symlog(let c):
+            let e = fixed ?? extent ?? 0...1
+            // Ticks 0 and +-c * 10^k; the domain reaches the first tick beyond the data on each side.
+            var positive: [Double] = [c]
+            while positive.last! < e.upperBound { positive.append(positive.last! * 10) }
+            var negative: [Double] = []
+            if e.lowerBound < 0 {
+                negative = [-c]
+                while negative.last! > e.lowerBound { negative.append(negative.last! * 10) }
+            }
+            let low = pad ? (negative.last ?? 0) : min(0, e.lowerBound)
+            let high = pad ? positive.last! : e.upperBound
+            let ticks = (negative.reversed() + [0] + positive).filter { $0 >= low - 1e-12 && $0 <= high + 1e-12 }
+            return (low, high, ticks, min(max(0, Int(-floor(log10(c) + 1e-9))), 6))
         }
     }
 
     static let axisColor = "#444444", gridColor = "#e4e4e4"
+
+    /// A generous estimate of a text's width in the report's sans-serif font
+    /// (0.62 em per character, 0.66 bold): used to keep titles inside the figure.
+    static func estimatedTextWidth(_ text: String, size: Double, bold: Bool = false) -> Double {
+        Double(text.count) * size * (bold ? 0.66 : 0.62)
+    }
+
+    /// `size`, or smaller (down to 8) so that `text` fits in `width`.
+    static func fittedSize(_ text: String, width: Double, size: Double, bold: Bool = false) -> Double {
+        let needed = estimatedTextWidth(text, size: size, bold: bold)
+        return needed <= width ? size : max(8, (size * width / needed * 10).rounded(.down) / 10)
+    }
+
+    /// A tick label; on a symlog axis each tick with the decimals it needs (0.01, 0.1, 1, 10).
+    static func tickLabel(_ t: Double, decimals: Int, scale: AxisScale) -> String {
+        guard case .symlog = scale else { return NiceTicks.label(t, decimals: decimals) }
+        return t == 0 ? "0" : NiceTicks.label(t, decimals: max(0, Int(-floor(log10(abs(t)) + 1e-9))))
+    }
 
     func drawXY(_ p: XYPanel, into doc: inout SVGDocument, x: Double, y: Double) {
         let rightMargin = p.colorBar == nil ? 16.0 : 78.0
@@ -212,10 +278,11 @@ public struct Figure {
         let ya = Self.axis(p.dataExtent(x: false), fixed: p.yRange, scale: p.yScale, pad: true)
         let mx = AxisMap(low: xa.low, high: xa.high, pixelLow: plotX, pixelHigh: plotX + plotW, scale: p.xScale)
         let my = AxisMap(low: ya.low, high: ya.high, pixelLow: plotY + plotH, pixelHigh: plotY, scale: p.yScale)
-        doc.text(p.title, x: plotX + plotW / 2, y: y + 16, size: 13, anchor: "middle", bold: true)
+        doc.text(p.title, x: plotX + plotW / 2, y: y + 16, size: Self.fittedSize(p.title, width: plotW + 2 * rightMargin - 4, size: 13, bold: true),
+                 anchor: "middle", bold: true)
         for t in ya.ticks {
             doc.line(plotX, my(t), plotX + plotW, my(t), .init(color: Self.gridColor, width: 1))
-            doc.text(NiceTicks.label(t, decimals: ya.decimals), x: plotX - 6, y: my(t) + 4, size: 11, anchor: "end")
+            doc.text(Self.tickLabel(t, decimals: ya.decimals, scale: p.yScale), x: plotX - 6, y: my(t) + 4, size: 11, anchor: "end")
         }
         for t in xa.ticks {
             doc.line(mx(t), plotY + plotH, mx(t), plotY + plotH + 4, .init(color: Self.axisColor, width: 1))
@@ -274,19 +341,33 @@ public struct Figure {
             + (p.reference.map { [$0.value] } ?? [])
         let finite = values.filter(\.isFinite)
         let low = min(0, finite.min() ?? 0), high = max(0, finite.max() ?? 1)
-        let (ticks, step) = NiceTicks.linear(low: low, high: high)
-        let decimals = NiceTicks.decimals(step: step)
-        let vLow = ticks.first!, vHigh = ticks.last!
+        // The value axis: a zoomed range (bars start at its low end), a symlog
+        // axis from 0, or a linear one from 0 padded to nice ticks.
+        let ticks: [Double], decimals: Int, vLow: Double, vHigh: Double, base: Double
+        if let range = p.valueRange {
+            let (all, step) = NiceTicks.linear(low: range.lowerBound, high: range.upperBound)
+            ticks = all.filter { $0 >= range.lowerBound - step * 1e-9 && $0 <= range.upperBound + step * 1e-9 }
+            (decimals, vLow, vHigh, base) = (NiceTicks.decimals(step: step), range.lowerBound, range.upperBound, range.lowerBound)
+        } else if case .symlog = p.scale {
+            let a = Self.axis(low...high, fixed: nil, scale: p.scale, pad: true)
+            (ticks, decimals, vLow, vHigh, base) = (a.ticks, a.decimals, a.low, a.high, 0)
+        } else {
+            let (all, step) = NiceTicks.linear(low: low, high: high)
+            (ticks, decimals, vLow, vHigh, base) = (all, NiceTicks.decimals(step: step), all.first!, all.last!, 0)
+        }
+        let scale: AxisScale = p.valueRange == nil ? p.scale : .linear
+        func tick(_ t: Double) -> String { Self.tickLabel(t, decimals: decimals, scale: scale) }
         let slotCount = Double(bars.count) + Double(max(p.groups.count - 1, 0)) * 0.6
-        doc.text(p.title, x: x + panelWidth / 2, y: y + 17, size: 13, anchor: "middle", bold: true)
+        doc.text(p.title, x: x + panelWidth / 2, y: y + 17, size: Self.fittedSize(p.title, width: panelWidth - 8, size: 13, bold: true),
+                 anchor: "middle", bold: true)
         if p.horizontal {
             let plotX = x + (p.monospaceLabels ? 84 : 110), plotY = y + 26
             let plotW = panelWidth - (plotX - x) - 16, plotH = panelHeight - 26 - 48
-            let m = AxisMap(low: vLow, high: vHigh, pixelLow: plotX, pixelHigh: plotX + plotW, scale: .linear)
+            let m = AxisMap(low: vLow, high: vHigh, pixelLow: plotX, pixelHigh: plotX + plotW, scale: scale)
             let slot = plotH / max(slotCount, 1)
             for t in ticks {
                 doc.line(m(t), plotY, m(t), plotY + plotH, .init(color: Self.gridColor, width: 1))
-                doc.text(NiceTicks.label(t, decimals: decimals), x: m(t), y: plotY + plotH + 16, size: 11, anchor: "middle")
+                doc.text(tick(t), x: m(t), y: plotY + plotH + 16, size: 11, anchor: "middle")
             }
             var position = 0.0
             let labelSize = min(11, max(6, slot * 0.8))
@@ -295,10 +376,14 @@ public struct Figure {
                 for bar in group.bars {
                     let top = plotY + position * slot + slot * 0.12
                     let h = slot * 0.76
-                    doc.rect(x: min(m(0), m(bar.value)), y: top, width: abs(m(bar.value) - m(0)), height: h, fill: bar.color,
+                    doc.rect(x: min(m(base), m(bar.value)), y: top, width: abs(m(bar.value) - m(base)), height: h, fill: bar.color,
                              opacity: anyHighlighted && !bar.highlighted ? 0.45 : 1)
-                    if bar.highlighted {
-                        doc.text("chosen", x: max(m(0), m(bar.value)) + 4, y: top + h / 2 + labelSize * 0.35, size: labelSize, bold: true)
+                    if let mark = bar.mark {
+                        // After the bar's end, or inside it when that would leave the panel.
+                        let end = max(m(base), m(bar.value)), width = Double(mark.count) * labelSize * 0.62 + 4
+                        let outside = end + width <= plotX + plotW
+                        doc.text(mark, x: outside ? end + 4 : end - 4, y: top + h / 2 + labelSize * 0.35, size: labelSize,
+                                 anchor: outside ? "start" : "end", bold: true, color: outside ? "#000000" : "#ffffff")
                     }
                     doc.text(bar.label, x: plotX - 4, y: top + h / 2 + labelSize * 0.35, size: labelSize, anchor: "end",
                              bold: bar.highlighted, monospace: p.monospaceLabels)
@@ -306,17 +391,17 @@ public struct Figure {
                 }
                 position += 0.6
             }
-            doc.line(m(0), plotY, m(0), plotY + plotH, .init(color: Self.axisColor, width: 1))
+            doc.line(m(base), plotY, m(base), plotY + plotH, .init(color: Self.axisColor, width: 1))
             doc.text(p.valueLabel, x: plotX + plotW / 2, y: plotY + plotH + 34, size: 12, anchor: "middle")
             return
         }
         let plotX = x + 66, plotY = y + 26
         let plotW = panelWidth - 66 - 16, plotH = panelHeight - 26 - 92
-        let m = AxisMap(low: vLow, high: vHigh, pixelLow: plotY + plotH, pixelHigh: plotY, scale: .linear)
+        let m = AxisMap(low: vLow, high: vHigh, pixelLow: plotY + plotH, pixelHigh: plotY, scale: scale)
         let slot = plotW / max(slotCount, 1)
         for t in ticks {
             doc.line(plotX, m(t), plotX + plotW, m(t), .init(color: Self.gridColor, width: 1))
-            doc.text(NiceTicks.label(t, decimals: decimals), x: plotX - 6, y: m(t) + 4, size: 11, anchor: "end")
+            doc.text(tick(t), x: plotX - 6, y: m(t) + 4, size: 11, anchor: "end")
         }
         var position = 0.0
         for group in p.groups {

@@ -1,13 +1,15 @@
 import Foundation
 import Thunnini
 
-/// The embedded default of `thunnini-ref report`: two experiment files
-/// shipped as package resources (Sources/ThunniniReport/DefaultExperiments/),
-/// the same pretrained LSTM tuned to a single coin and to a two-coin mixture
-/// with every tuner (Docs/report.md, "The default").
+/// The embedded default of `thunnini-ref report`: four experiment files
+/// shipped as package resources (Sources/ThunniniReport/DefaultExperiments/):
+/// one pretrained LSTM tuned to a single coin and to a two-coin mixture with
+/// every tuner, a pretrained Transformer tuned to the mixture (with LoRA),
+/// and an untrained LSTM tuned to the single coin by prefixes (Docs/report.md,
+/// "The default").
 public enum DefaultExperiments {
     /// The resource files, in report order.
-    public static let fileNames = ["single-coin", "two-coin-mixture"]
+    public static let fileNames = ["lstm-single-coin", "lstm-two-coin-mixture", "transformer-two-coin-mixture", "untrained-lstm-single-coin"]
 
     /// The decoded, validated experiments.
     public static func load() throws -> [ExperimentSpec] {

@@ -32,6 +32,7 @@ public enum Report {
             md.append("\(i + 1). [\(escapeMarkdown(chapter.results.spec.name))](#experiment-\(i + 1))")
         }
         md.append("")
+        md += crossExperimentSummary(chapters)
         var figures: [RenderedFigure] = []
         for (i, chapter) in chapters.enumerated() {
             let (text, chapterFigures) = try renderChapter(chapter, number: i + 1)
@@ -56,33 +57,8 @@ public enum Report {
         if let notes = spec.notes { md += [escapeMarkdown(notes), ""] }
         md += settings(chapter)
 
-        let findings = Findings.check(results)
-        if !findings.isEmpty {
-            md += ["### Findings", "",
-                   "The original paper's findings, checked against this run's numbers (median over repetitions of the cumulative regret):", ""]
-            for finding in findings { md.append("- **\(finding.holds ? "holds" : "does not hold")**: \(escapeMarkdown(finding.statement))") }
-            md.append("")
-        }
-
-        md += ["### Cumulative regret at N_tune, N_train, N_eval", "",
-               "Median [25%, 75%] over repetitions, nats.", ""]
-        for source in spec.evalDataConfigs {
-            let rows = results.summaries.filter { $0.source == source.name && $0.method != Baseline.groundTruth.rawValue }
-            guard let first = rows.first else { continue }
-            md.append("**\(escapeMarkdown(source.name))** (\(source.config.generatorType), \(source.config.batchSize) sequences of length \(source.config.sequenceLength))")
-            md.append("")
-            md.append("| method | group | reps | " + first.cumulativeRegretAtMarks.map { "\($0.label) = \($0.n)" }.joined(separator: " | ") + " |")
-            md.append("|---|---|---:|" + String(repeating: "---:|", count: first.cumulativeRegretAtMarks.count))
-            for s in rows {
-                let cells = s.cumulativeRegretAtMarks.map { mark in
-                    let q = mark.cumulativeRegret
-                    return "\(NiceTicks.label(q[1], decimals: 3)) [\(NiceTicks.label(q[0], decimals: 3)), \(NiceTicks.label(q[2], decimals: 3))]"
-                }
-                md.append("| \(escapeMarkdown(s.method)) | \(Palette.group(of: s.method, in: spec).rawValue) | \(s.repetitions) | " + cells.joined(separator: " | ") + " |")
-            }
-            md.append("")
-        }
-
+        md += findingsSection(Findings.check(results))
+        md += try regretTables(results, figures: ExperimentFigures(results: results, prefix: ""))
         md += ["### Figures", ""]
         for (i, figure) in figures.enumerated() {
             md.append("**Figure \(number).\(i + 1).** \(escapeMarkdown(figure.caption))")
@@ -91,6 +67,98 @@ public enum Report {
             md.append("")
         }
         return (md, figures)
+    }
+
+    /// Per experiment: the checks' verdict counts, and the share of NoTuning's
+    /// gap to TargetBayes each method closes on the tuning target at N_tune.
+    static func crossExperimentSummary(_ chapters: [Chapter]) -> [String] {
+        guard chapters.count > 1 || chapters.contains(where: { Findings.Checker(results: $0.results).target != nil }) else { return [] }
+        var md = ["## Summary across experiments", "",
+                  "Checks of the paper's claims per experiment (details in each chapter's Findings):", ""]
+        for (i, chapter) in chapters.enumerated() {
+            md.append("- \(i + 1). \(escapeMarkdown(chapter.results.spec.name)): \(Findings.summary(Findings.check(chapter.results)))")
+        }
+        md += ["", "Share of NoTuning's gap to TargetBayes that each method closes on the tuning target after N_tune predictions, "
+               + "(NoTuning - method) / (NoTuning - TargetBayes), in %, ± the standard error of the numerator (paired over the "
+               + "sequences, with the spread over repetitions) divided by the gap. 100% reaches the target's Bayes predictor; "
+               + "below 0 is worse than not tuning.", ""]
+        var methods: [String] = []
+        var cells: [[String: String]] = []
+        for chapter in chapters {
+            let checker = Findings.Checker(results: chapter.results)
+            var row: [String: String] = [:]
+            if let none = checker.samples(Baseline.noTuning.rawValue), let bayes = checker.samples(Baseline.targetBayes.rawValue) {
+                let gap = Uncertainty.contrast([(1, none), (-1, bayes)]).mean
+                for method in checker.tuned where gap > 0 {
+                    guard let m = checker.samples(method) else { continue }
+                    let closed = Uncertainty.contrast([(1, none), (-1, m)])
+                    row[method] = "\(SVGNumber.format(100 * closed.mean / gap, digits: 0)) ± \(SVGNumber.format(100 * closed.standardError / gap, digits: 0))"
+                    if !methods.contains(method) { methods.append(method) }
+                }
+            }
+            cells.append(row)
+        }
+        guard !methods.isEmpty else { return md.dropLast(3) + [""] }
+        md.append("| method | " + chapters.indices.map { "\($0 + 1). \(escapeMarkdown(chapters[$0].results.spec.name))" }.joined(separator: " | ") + " |")
+        md.append("|---|" + String(repeating: "---:|", count: chapters.count))
+        for method in methods { md.append("| \(escapeMarkdown(method)) | " + cells.map { $0[method] ?? "-" }.joined(separator: " | ") + " |") }
+        md.append("")
+        return md
+    }
+
+    static func findingsSection(_ findings: [Finding]) -> [String] {
+        var md = ["### Findings", "",
+                  "Each claim of the paper (Genewein et al. 2025, arXiv 2505.17010) checked on this experiment. The margin is positive "
+                  + "when the claim holds; its standard error is paired over the shared evaluation sequences and includes the spread "
+                  + "over tuning repetitions (Docs/report.md, \"Uncertainty\"). Verdict: **holds** when the margin exceeds "
+                  + "\(SVGNumber.format(Uncertainty.criticalValue, digits: 1)) standard errors, **does not hold** when it is below minus that, "
+                  + "**inconclusive** otherwise. Every check is listed, also where the paper does not make the claim.", "",
+                  "Summary: \(Findings.summary(findings)); of the checks the paper makes for this kind of experiment: "
+                  + Findings.summary(findings.filter { $0.claimedHere?.0 == true }) + ".", "",
+                  "| # | verdict | margin ± SE | paper claims it here | claim (this run's numbers) | rule | source |",
+                  "|---|---|---:|---|---|---|---|"]
+        for finding in findings {
+            let margin = finding.margin.map { "\(NiceTicks.label($0.mean, decimals: 3)) ± \(NiceTicks.label($0.standardError, decimals: 3))" } ?? "-"
+            let claimed = finding.claimedHere.map { ($0.0 ? "yes: " : "no: ") + $0.1 } ?? "-"
+            md.append("| \(escapeMarkdown(finding.id)) | **\(finding.verdict.rawValue)** | \(margin) | \(escapeMarkdown(claimed)) | "
+                      + "\(escapeMarkdown(finding.statement)) | \(escapeMarkdown(finding.rule)) | \(escapeMarkdown(finding.citation)) |")
+        }
+        md.append("")
+        md += Findings.references.map { "\($0.label): \(escapeMarkdown($0.text))  " } + [""]
+        return md
+    }
+
+    /// Per source, every method's cumulative regret at N_tune, N_train, N_eval
+    /// with its standard error over sequences, the spread over repetitions,
+    /// and beside each Bayes baseline its exact expected value.
+    static func regretTables(_ results: ResultsFolder, figures: ExperimentFigures) throws -> [String] {
+        let spec = results.spec
+        var md = ["### Cumulative regret at N_tune, N_train, N_eval", "",
+                  "Mean over repetitions and evaluation sequences ± its standard error over the sequences (nats); "
+                  + "for tuned methods with several repetitions, the standard deviation over repetitions of their means (reps sd); "
+                  + "for the Bayes baselines, the exact expected value (`ExactRegret`, no sampling; PreBayesPT's given its chosen prefix).", ""]
+        for source in spec.evalDataConfigs {
+            let rows = results.summaries.filter { $0.source == source.name && $0.method != Baseline.groundTruth.rawValue }
+            guard let first = rows.first else { continue }
+            let exact = Dictionary(try figures.exactCurves(source).map { ($0.method, $0.cumulative) }, uniquingKeysWith: { a, _ in a })
+            md.append("**\(escapeMarkdown(source.name))** (\(source.config.generatorType), \(source.config.batchSize) sequences of length \(source.config.sequenceLength))")
+            md.append("")
+            md.append("| method | group | reps | " + first.cumulativeRegretAtMarks.map { "\($0.label) = \($0.n)" }.joined(separator: " | ") + " |")
+            md.append("|---|---|---:|" + String(repeating: "---:|", count: first.cumulativeRegretAtMarks.count))
+            for s in rows {
+                let cells = s.cumulativeRegretAtMarks.map { mark -> String in
+                    guard let samples = SequenceSamples.read(results, source: source.name, method: s.method, mark: mark.label) else { return "-" }
+                    let e = Uncertainty.estimate(samples)
+                    var cell = "\(NiceTicks.label(e.mean, decimals: 3)) ± \(NiceTicks.label(e.sequenceSE, decimals: 3))"
+                    if let sd = e.repetitionSD { cell += " (reps sd \(NiceTicks.label(sd, decimals: 3)))" }
+                    if let curve = exact[s.method], mark.n <= curve.count { cell += " (exact \(NiceTicks.label(curve[mark.n - 1], decimals: 3)))" }
+                    return cell
+                }
+                md.append("| \(escapeMarkdown(s.method)) | \(Palette.group(of: s.method, in: spec).rawValue) | \(s.repetitions) | " + cells.joined(separator: " | ") + " |")
+            }
+            md.append("")
+        }
+        return md
     }
 
     static func settings(_ chapter: Chapter) -> [String] {

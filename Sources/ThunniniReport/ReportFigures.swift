@@ -61,18 +61,37 @@ struct ExperimentFigures {
     func pretrainingLoss() -> RenderedFigure? {
         guard let curves = results.pretraining, let pre = spec.pretraining else { return nil }
         let steps = curves.losses.indices.map { Double($0 + 1) }
+        var items: [PlotItem] = [.line(xs: steps, ys: curves.losses, stroke: .init(color: "#333333", width: 1.2))]
+        var legend = [LegendEntry(label: "training loss", kind: .line(.init(color: "#333333", width: 1.2)))]
+        var bayesText = ""
+        if let bayes = Self.expectedBayesLoss(pre.dataConfig) {
+            items.append(.line(xs: [steps.first ?? 1, steps.last ?? 1], ys: [bayes, bayes], stroke: Self.bayesStroke))
+            legend.append(LegendEntry(label: "Bayes, expected", kind: .line(Self.bayesStroke)))
+            bayesText = "; dashed: the source's Bayes predictor's expected loss, \(NiceTicks.label(bayes, decimals: 3)) nats (exact, `ExactRegret`), the lowest any predictor can reach on average"
+        }
         let panel = XYPanel(title: "Pretraining on \(pre.dataConfig.generatorType)", xLabel: "training step",
-                            yLabel: "loss [nats per sequence]",
-                            items: [.line(xs: steps, ys: curves.losses, stroke: .init(color: "#333333", width: 1.2))])
-        let figure = Figure(title: "\(spec.name): pretraining loss", panels: [.xy(panel)], columns: 1, panelWidth: 620, panelHeight: 320)
+                            yLabel: "loss [nats per sequence]", items: items)
+        let figure = Figure(title: "\(spec.name): pretraining loss", panels: [.xy(panel)], columns: 1, panelWidth: 620, panelHeight: 320,
+                            legend: legend)
         return RenderedFigure(fileName: prefix + "pretraining-loss.svg", svg: figure.render(),
-                              caption: "Pretraining loss per step (summed log loss of a sequence of length \(pre.dataConfig.sequenceLength), mean over the batch of \(pre.dataConfig.batchSize)).")
+                              caption: "Pretraining loss per step (summed log loss of a sequence of length \(pre.dataConfig.sequenceLength), mean over the batch of \(pre.dataConfig.batchSize))\(bayesText).")
+    }
+
+    static let bayesStroke = SVGDocument.Stroke(color: "#000000", width: 1.4, dash: [7, 4])
+
+    /// The expected summed log loss of a sequence under the source's own Bayes
+    /// predictor (exact, by enumeration), or nil when it cannot be computed.
+    static func expectedBayesLoss(_ config: DataGeneratorConfig) -> Double? {
+        guard let generator = try? makeDataGenerator(config),
+              let exact = try? ExactRegret.compute(source: generator, predictor: generator, length: config.sequenceLength) else { return nil }
+        return exact.expectedInstantLoss.reduce(0, +)
     }
 
     // MARK: 2. Tuning loss
 
     func tuningLoss() -> RenderedFigure? {
         guard !spec.tuningConfigs.isEmpty else { return nil }
+        let bayes = Self.expectedBayesLoss(spec.tuningDataConfig)
         var panels: [Panel] = []
         for named in spec.tuningConfigs {
             let runs = results.tuningCurves[named.name] ?? []
@@ -83,12 +102,15 @@ struct ExperimentFigures {
             let band = QuantileBand(curves: runs.map(\.losses))
             items.insert(.band(xs: steps, lower: band.lower, upper: band.upper, color: color, opacity: 0.22), at: 0)
             items.append(.line(xs: steps, ys: band.median, stroke: .init(color: color, width: 2)))
+            if let bayes { items.append(.line(xs: [steps.first ?? 0, steps.last ?? 0], ys: [bayes, bayes], stroke: Self.bayesStroke)) }
             panels.append(.xy(XYPanel(title: named.name, xLabel: "tuning step", yLabel: "loss [nats/seq.]", items: items)))
         }
+        let legend = bayes == nil ? [] : [LegendEntry(label: "Bayes, expected", kind: .line(Self.bayesStroke))]
         let figure = Figure(title: "\(spec.name): tuning loss on \(spec.tuningDataConfig.generatorType)", panels: panels,
-                            columns: 4, panelWidth: 250, panelHeight: 220)
+                            columns: 4, panelWidth: 250, panelHeight: 220, legend: legend)
         return RenderedFigure(fileName: prefix + "tuning-loss.svg", svg: figure.render(),
-                              caption: "Tuning loss per step and method: median over repetitions (thick), 25-75% band, one thin line per repetition.")
+                              caption: "Tuning loss per step and method: median over repetitions (thick), 25-75% band, one thin line per repetition"
+                                + (bayes.map { "; dashed: the target's Bayes predictor's expected loss, \(NiceTicks.label($0, decimals: 3)) nats per sequence (exact)" } ?? "") + ".")
     }
 
     // MARK: 3. Regret curves with exact theory
@@ -115,50 +137,109 @@ struct ExperimentFigures {
                                                 length: source.config.sequenceLength)
             out.append((Baseline.preBayes.rawValue, exact.cumulativeRegret, exact.instantRegret))
         }
+        if present[Baseline.preBayesPT.rawValue] != nil, let pre = spec.pretraining,
+           let tokens = results.hardPrefixes[Baseline.preBayesPT.rawValue]?.tokens,
+           let conditioned = Self.bayesPredictor(pre.dataConfig, after: tokens) {
+            let exact = try ExactRegret.compute(source: generator, predictor: try makeDataGenerator(conditioned),
+                                                length: source.config.sequenceLength)
+            out.append((Baseline.preBayesPT.rawValue, exact.cumulativeRegret, exact.instantRegret))
+        }
         return out
+    }
+
+    /// The Bayes predictor of `config`'s source after it has seen `tokens` (a
+    /// hard prefix), as a source of the same family whose prior is that
+    /// posterior: Dirichlet alphas plus the token counts; mixture weights
+    /// times each component's likelihood of the tokens, normalised; a single
+    /// coin unchanged. So PreBayesPT's expected regret is exact given its
+    /// chosen prefix. Nil when a token is outside the vocabulary.
+    static func bayesPredictor(_ config: DataGeneratorConfig, after tokens: [Int]) -> DataGeneratorConfig? {
+        switch config {
+        case .categorical(let c):
+            return tokens.allSatisfy { $0 >= 0 && $0 < c.vocabSize } ? config : nil
+        case .dirichletCategorical(var c):
+            guard tokens.allSatisfy({ $0 >= 0 && $0 < c.alphas.count }) else { return nil }
+            for t in tokens { c.alphas[t] += 1 }
+            return .dirichletCategorical(c)
+        case .mixtureOfCategoricals(var c):
+            guard tokens.allSatisfy({ $0 >= 0 && $0 < c.vocabSize }) else { return nil }
+            let logWeights = c.mixingWeights.indices.map { k in
+                tokens.reduce(log(c.mixingWeights[k])) { $0 + log(c.biases[k][$1]) }
+            }
+            guard let top = logWeights.max(), top.isFinite else { return nil }
+            let unnormalised = logWeights.map { exp($0 - top) }
+            let total = unnormalised.reduce(0, +)
+            c.mixingWeights = unnormalised.map { $0 / total }
+            return .mixtureOfCategoricals(c)
+        }
+    }
+
+    /// A centred moving average over `window` points (fewer at the ends).
+    static func smoothed(_ ys: [Double], window: Int) -> [Double] {
+        let half = window / 2
+        return ys.indices.map { i in
+            let range = max(0, i - half)...min(ys.count - 1, i + half)
+            return ys[range].reduce(0, +) / Double(range.count)
+        }
     }
 
     func regret(_ source: NamedDataConfig) throws -> RenderedFigure {
         let bySource = summaries[source.name] ?? [:]
         let methods = methodOrder.filter { bySource[$0] != nil && $0 != Baseline.groundTruth.rawValue }
         let exact = try exactCurves(source)
+        let window = max(1, source.config.sequenceLength / 10) | 1
         var instantItems: [PlotItem] = [], cumulativeItems: [PlotItem] = []
+        var instantMagnitudes: [Double] = [], cumulativeMagnitudes: [Double] = []
         for method in methods {
             let s = bySource[method]!
             let color = Palette.color(of: method, in: spec)
             let steps = s.instantRegret[0].indices.map { Double($0 + 1) }
-            let instantBand = QuantileBand(curves: s.instantRegret)
+            let instantMedian = QuantileBand(curves: s.instantRegret).median
             let band = s.cumulativeRegretQuantiles
             if s.repetitions > 1 {
-                instantItems.append(.band(xs: steps, lower: instantBand.lower, upper: instantBand.upper, color: color, opacity: 0.15))
                 cumulativeItems.append(.band(xs: steps, lower: band.lower, upper: band.upper, color: color, opacity: 0.15))
                 for curve in s.cumulativeRegret {
                     cumulativeItems.append(.line(xs: steps, ys: curve, stroke: .init(color: color, width: 0.6, opacity: 0.4)))
                 }
             }
-            instantItems.append(.line(xs: steps, ys: instantBand.median, stroke: Palette.stroke(of: method, in: spec, width: 1.6)))
+            let smooth = Self.smoothed(instantMedian, window: window)
+            instantItems.append(.line(xs: steps, ys: instantMedian, stroke: .init(color: color, width: 0.6, opacity: 0.2)))
+            instantItems.append(.line(xs: steps, ys: smooth, stroke: Palette.stroke(of: method, in: spec, width: 1.6)))
             cumulativeItems.append(.line(xs: steps, ys: band.median, stroke: Palette.stroke(of: method, in: spec, width: 1.8)))
+            instantMagnitudes.append(smooth.map(abs).max() ?? 0)
+            cumulativeMagnitudes.append(band.median.map(abs).max() ?? 0)
         }
         for curve in exact {
             let steps = curve.cumulative.indices.map { Double($0 + 1) }
-            let stroke = SVGDocument.Stroke(color: curve.method == Baseline.preBayes.rawValue ? "#5a5a5a" : "#000000", width: 1.6, dash: [7, 4])
+            let stroke = Palette.exactStroke(of: curve.method, in: spec)
             instantItems.append(.line(xs: steps, ys: curve.instant, stroke: stroke))
             cumulativeItems.append(.line(xs: steps, ys: curve.cumulative, stroke: stroke))
+            instantMagnitudes.append(curve.instant.map(abs).max() ?? 0)
+            cumulativeMagnitudes.append(curve.cumulative.map(abs).max() ?? 0)
         }
         for mark in marks(for: source) {
-            instantItems.append(.verticalMarker(x: Double(mark.n), label: mark.label, color: "#555555"))
-            cumulativeItems.append(.verticalMarker(x: Double(mark.n), label: mark.label, color: "#555555"))
+            instantItems.append(.verticalMarker(x: Double(mark.n), label: mark.label, color: Palette.markerColor))
+            cumulativeItems.append(.verticalMarker(x: Double(mark.n), label: mark.label, color: Palette.markerColor))
         }
         var legend = self.legend(methods)
-        for curve in exact {
-            legend.append(LegendEntry(label: "\(curve.method), exact", kind: .line(.init(color: curve.method == Baseline.preBayes.rawValue ? "#5a5a5a" : "#000000", dash: [7, 4]))))
+        for curve in exact { legend.append(LegendEntry(label: "\(curve.method), exact", kind: .line(Palette.exactStroke(of: curve.method, in: spec)))) }
+        let instantScale = AxisScale.choose(magnitudes: instantMagnitudes)
+        let cumulativeScale = AxisScale.choose(magnitudes: cumulativeMagnitudes)
+        func title(_ base: String, _ notes: [String], _ scale: AxisScale) -> String {
+            var notes = notes
+            if case .symlog(let c) = scale { notes.append("symlog, linear to \(NiceTicks.label(c, decimals: max(0, Int(-floor(log10(c))))))") }
+            return notes.isEmpty ? base : base + " (" + notes.joined(separator: "; ") + ")"
         }
         let figure = Figure(title: "\(spec.name): regret on \(source.name)", panels: [
-            .xy(XYPanel(title: "instant regret", xLabel: "prediction n", yLabel: "instant regret [nats]", items: instantItems)),
-            .xy(XYPanel(title: "cumulative regret", xLabel: "prediction n", yLabel: "cumulative regret [nats]", items: cumulativeItems)),
+            .xy(XYPanel(title: title("instant regret", window > 1 ? ["mean of \(window)"] : [], instantScale), xLabel: "prediction n", yLabel: "instant regret [nats]",
+                        yScale: instantScale, items: instantItems)),
+            .xy(XYPanel(title: title("cumulative regret", [], cumulativeScale), xLabel: "prediction n", yLabel: "cumulative regret [nats]",
+                        yScale: cumulativeScale, items: cumulativeItems)),
         ], columns: 2, panelWidth: 440, panelHeight: 340, legend: legend)
+        let scales = [instantScale, cumulativeScale].contains { if case .symlog = $0 { true } else { false } }
+            ? " A panel whose curves span more than 20x has a symlog y axis (linear between 0 and the value in its title, logarithmic beyond), so that no curve sets the scale for the others." : ""
         return RenderedFigure(fileName: prefix + "regret-\(sourceSlugs[source.name]!).svg", svg: figure.render(),
-                              caption: "Instant and cumulative regret on \(source.name) per method and baseline: median over repetitions, 25-75% band, thin lines per repetition; dashed: the exact expected regret of the Bayes baselines (no sampling); dotted verticals at N_tune, N_train, N_eval.")
+                              caption: "Instant regret (left: median over repetitions" + (window > 1 ? ", moving average over \(window) predictions, the raw median faint)" : ")") + " and cumulative regret (right: median, 25-75% band, thin lines per repetition) on \(source.name) per method and baseline; dashed: the exact expected regret of the Bayes baselines (no sampling; PreBayesPT's given its chosen prefix); dotted verticals at N_tune, N_train, N_eval.\(scales)")
     }
 
     // MARK: 4. Bars at N_tune / N_train / N_eval
@@ -177,12 +258,14 @@ struct ExperimentFigures {
                 }
                 if !bars.isEmpty { groups.append((group == .prefix ? "prefix" : group == .weights ? "weights" : "baselines", bars)) }
             }
-            panels.append(.bars(BarPanel(title: "\(mark.label) = \(mark.n)", valueLabel: "cumulative regret [nats]", groups: groups)))
+            let magnitudes = groups.flatMap { $0.bars.map(\.value) }
+            panels.append(.bars(BarPanel(title: "\(mark.label) = \(mark.n)", valueLabel: "cumulative regret [nats]", groups: groups,
+                                         scale: AxisScale.choose(magnitudes: magnitudes))))
         }
-        let figure = Figure(title: "\(spec.name): cumulative regret on \(source.name) at N_tune, N_train, N_eval",
+        let figure = Figure(title: "\(spec.name): cumulative regret on \(source.name) at " + marks(for: source).map(\.label).joined(separator: ", "),
                             panels: panels, columns: 3, panelWidth: 330, panelHeight: 360)
         return RenderedFigure(fileName: prefix + "bars-\(sourceSlugs[source.name]!).svg", svg: figure.render(),
-                              caption: "Cumulative regret on \(source.name) after N_tune, N_train and N_eval predictions: median over repetitions, whiskers 25-75%.")
+                              caption: "Cumulative regret on \(source.name) after N_tune, N_train and N_eval predictions: median over repetitions, whiskers 25-75%; a panel whose bars span more than 20x has a symlog axis (linear near 0, logarithmic beyond).")
     }
 
     // MARK: 5. Hard-prefix search
@@ -195,22 +278,35 @@ struct ExperimentFigures {
             guard let hard = results.hardPrefixes[name], let candidates = try? HardPrefixSearch.candidates(
                 vocabSize: spec.predictorConfig.tokenDimensionality, length: hard.tokens.count) else { continue }
             let order = candidates.indices.sorted { (hard.candidateLosses[$0], $0) < (hard.candidateLosses[$1], $1) }
-            let color = name == "HardPT" ? Palette.hardPrefixColor : "#5a5a5a"
-            let bars = order.prefix(shown).map { i in
-                BarPanel.Bar(label: candidates[i].map(String.init).joined(), value: hard.candidateLosses[i], color: color,
-                             highlighted: candidates[i] == hard.tokens)
+            let color = name == "HardPT" ? Palette.hardPrefixColor : Palette.color(of: Baseline.preBayesPT.rawValue, in: spec)
+            let shownOrder = Array(order.prefix(shown))
+            let bars = shownOrder.map { i -> BarPanel.Bar in
+                let chosen = candidates[i] == hard.tokens
+                let tie = !chosen && abs(hard.candidateLosses[i] - hard.loss) <= Self.tieTolerance
+                return BarPanel.Bar(label: candidates[i].map(String.init).joined(), value: hard.candidateLosses[i], color: color,
+                                    highlighted: chosen, mark: chosen ? "chosen" : tie ? "tie" : nil)
             }
+            // Zoomed to the shown candidates' range (5% margins; 0 only when the data reach it).
+            let values = shownOrder.map { hard.candidateLosses[$0] }.filter(\.isFinite)
+            let (lowest, highest) = (values.min() ?? 0, values.max() ?? 1)
+            let pad = highest > lowest ? 0.05 * (highest - lowest) : max(abs(lowest) * 1e-3, 1e-6)
+            let range = max(lowest >= 0 ? 0 : -Double.infinity, lowest - pad)...(highest + pad)
+            let ties = bars.filter { $0.mark == "tie" }.count
             let more = candidates.count > shown ? " (best \(shown) of \(candidates.count))" : ""
-            panels.append(.bars(BarPanel(title: name + more, valueLabel: "mean cumulative loss [nats]", groups: [("", bars)],
-                                         horizontal: true, monospaceLabels: true)))
+            panels.append(.bars(BarPanel(title: name + more + (ties > 0 ? ", \(ties) tie\(ties == 1 ? "" : "s")" : ""),
+                                         valueLabel: "mean cumulative loss [nats]", groups: [("", bars)],
+                                         horizontal: true, monospaceLabels: true, valueRange: range)))
         }
         guard !panels.isEmpty else { return nil }
         let rows = min(shown, results.hardPrefixes.values.map(\.candidateLosses.count).max() ?? 1)
         let figure = Figure(title: "\(spec.name): hard-prefix search", panels: panels, columns: 2, panelWidth: 440,
                             panelHeight: Double(max(rows, 8)) * 14 + 80)
         return RenderedFigure(fileName: prefix + "hard-prefix.svg", svg: figure.render(),
-                              caption: "Every candidate hard prefix's mean cumulative loss on the search sequences, best first, labelled by its tokens; the chosen prefix is outlined.")
+                              caption: "Every candidate hard prefix's mean cumulative loss on the search sequences, best first, labelled by its tokens, on an axis zoomed to the candidates' range. The search keeps the lowest loss and, among exact ties, the earliest candidate in search order (Docs/experiment.md); the chosen prefix is in full colour and marked, candidates within \(SVGNumber.format(Self.tieTolerance * 1e6, digits: 0))e-6 nats of it are marked \"tie\".")
     }
+
+    /// Candidates this close (nats) to the chosen hard prefix are marked as ties.
+    static let tieTolerance = 1e-6
 
     // MARK: 6. Internal dynamics
 

@@ -12,8 +12,11 @@ struct ReportCommand: ParsableCommand {
         discussion: """
             Each INPUT is an experiment file (run as `run` does; its results folder is kept under \
             DIR/results/) or a results folder written by `run` (rendered only). Without inputs, runs \
-            the two embedded default experiments (a single-coin and a two-coin-mixture target). \
-            The report appears complete or not at all; progress goes to stderr.
+            the four embedded default experiments (an LSTM tuned to a single coin and to a two-coin \
+            mixture, a Transformer with LoRA tuned to the mixture, an untrained LSTM with prefixes). \
+            The report appears complete or not at all; progress goes to stderr. \
+            With --compare A B, compares two results folders of the same experiment instead \
+            (DIR/README.md; the verdict line on stdout).
             """
     )
 
@@ -32,6 +35,9 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .long, help: "Add K (>= 0) to every seed of every experiment run (the robustness check of Docs/report.md).")
     var seedOffset: Int = 0
 
+    @Flag(name: .long, help: "Compare two results folders (the two inputs) number by number instead of rendering a report.")
+    var compare = false
+
     @OptionGroup var threadOptions: ThreadOptions
 
     /// An input, decided before anything is computed.
@@ -47,6 +53,7 @@ struct ReportCommand: ParsableCommand {
             // Everything that can be refused is checked before computing: the
             // output path, then every input.
             let output = try AtomicOutputDirectory(destination: URL(fileURLWithPath: out), overwrite: overwrite)
+            if compare { return try runComparison(into: output) }
             var loaded: [Input] = []
             if inputs.isEmpty {
                 loaded = try zip(DefaultExperiments.load(), DefaultExperiments.fileNames).map { .experiment($0, name: $1) }
@@ -93,6 +100,25 @@ struct ReportCommand: ParsableCommand {
             try output.commit()
             FileHandle.standardError.write(Data("wrote \(out)/README.md\n".utf8))
         }
+    }
+
+    /// `--compare A B`: both inputs must be results folders.
+    func runComparison(into output: AtomicOutputDirectory) throws {
+        guard inputs.count == 2 else {
+            throw ThunniniError("--compare takes exactly two results folders, got \(inputs.count) input(s)")
+        }
+        let folders = try inputs.map { input -> ResultsFolder in
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ThunniniError("\(input): not a results folder (--compare takes two folders written by `run`)")
+            }
+            return try ResultsFolder.load(from: URL(fileURLWithPath: input))
+        }
+        let outcome = Comparison.compare(folders[0], folders[1])
+        try output.write(text: Comparison.markdown(outcome, a: folders[0], b: folders[1], labels: (inputs[0], inputs[1])), to: "README.md")
+        try output.commit()
+        print(outcome.verdictLine)
+        FileHandle.standardError.write(Data("wrote \(out)/README.md\n".utf8))
     }
 
     /// A file-name-safe version of an experiment file's name.

@@ -65,3 +65,33 @@ func localLinks(in markdown: String) -> [String] {
     }
     return links
 }
+
+/// Texts of an SVG that would reach outside its width, judged by the report's
+/// own generous width estimate (`Figure.estimatedTextWidth`): one line each.
+/// Rotated texts (axis labels) are skipped.
+func textsOutside(svg: String, estimate: (String, Double, Bool) -> Double) -> [String] {
+    func attribute(_ name: String, in tag: Substring) -> String? {
+        guard let r = tag.range(of: " \(name)=\"") else { return nil }
+        let rest = tag[r.upperBound...]
+        return rest.firstIndex(of: "\"").map { String(rest[..<$0]) }
+    }
+    guard let svgTag = svg.range(of: "<svg ").map({ svg[$0.lowerBound...] }),
+          let width = attribute("width", in: svgTag.prefix(300)).flatMap(Double.init) else { return ["no width"] }
+    var problems: [String] = []
+    var rest = Substring(svg)
+    while let open = rest.range(of: "<text ") {
+        guard let close = rest[open.upperBound...].range(of: ">"), let end = rest[close.upperBound...].range(of: "</text>") else { break }
+        let tag = rest[open.lowerBound..<close.upperBound]
+        let content = String(rest[close.upperBound..<end.lowerBound])
+            .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+            .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&amp;", with: "&")
+        rest = rest[end.upperBound...]
+        if tag.contains("transform=") { continue }
+        guard let x = attribute("x", in: tag).flatMap(Double.init), let size = attribute("font-size", in: tag).flatMap(Double.init) else { continue }
+        let w = estimate(content, size, tag.contains("font-weight=\"bold\""))
+        let anchor = attribute("text-anchor", in: tag) ?? "start"
+        let (left, right) = anchor == "middle" ? (x - w / 2, x + w / 2) : anchor == "end" ? (x - w, x) : (x, x + w)
+        if left < -1 || right > width + 1 { problems.append("'\(content)' spans \(Int(left))...\(Int(right)) of 0...\(Int(width))") }
+    }
+    return problems
+}

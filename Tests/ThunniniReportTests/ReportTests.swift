@@ -44,6 +44,19 @@ import Testing
         }
     }
 
+    /// No text of any golden figure reaches outside the figure (titles,
+    /// marks such as "chosen", tick and legend labels), by a generous width
+    /// estimate. Catches a title longer than its figure or a mark placed after
+    /// a bar that ends at the panel's edge.
+    @Test func noTextLeavesItsFigure() throws {
+        let expected = reportPackageRoot.appendingPathComponent(ReportGolden.expectedPath)
+        for svg in filesUnder(expected).filter({ $0.hasSuffix(".svg") }) {
+            let text = try String(contentsOf: expected.appendingPathComponent(svg), encoding: .utf8)
+            let outside = textsOutside(svg: text) { Figure.estimatedTextWidth($0, size: $1, bold: $2) }
+            #expect(outside.isEmpty, "\(svg): \(outside)")
+        }
+    }
+
     /// Two separate processes render the same folder to byte-identical files.
     @Test func renderingIsByteIdenticalAcrossProcesses() throws {
         let a = scratch.appendingPathComponent("a"), b = scratch.appendingPathComponent("b")
@@ -166,14 +179,19 @@ import Testing
         #expect(zip(a, b).filter { $0 != $1 }.count == 2 + 2 * spec.tuningConfigs.count + 2)
     }
 
-    /// The embedded default experiments load and validate, and are the two
-    /// targets the report is about.
+    /// The embedded default experiments load and validate, and are what the
+    /// report is about: an LSTM on a single coin and a two-coin mixture (one
+    /// pretraining), a Transformer with LoRA weight tuning, an untrained
+    /// network with soft prefixes; every one has its tuning target among the
+    /// evaluation sources, so every check has a target.
     @Test func embeddedDefaultsLoad() throws {
         let specs = try DefaultExperiments.load()
-        #expect(specs.count == 2)
+        #expect(specs.count == 4)
         #expect(specs.map { $0.evalDataConfigs.map(\.name) }.allSatisfy { $0 == ["Single Coin", "Two-Coin Mixture", "Random Coins"] })
-        #expect(specs[0].pretraining == specs[1].pretraining, "the same pretrained network in both")
-        #expect(specs[0].bayesLabel(for: specs[0].evalDataConfigs[0]) == "TargetBayes")
-        #expect(specs[1].bayesLabel(for: specs[1].evalDataConfigs[1]) == "TargetBayes")
+        #expect(specs[0].pretraining == specs[1].pretraining, "the same pretrained LSTM in both")
+        #expect(specs.allSatisfy { spec in spec.evalDataConfigs.contains { spec.bayesLabel(for: $0) == "TargetBayes" } })
+        guard case .transformer(let transformer) = specs[2].torsoConfig else { Issue.record("not a Transformer"); return }
+        #expect(transformer.useLoRA && specs[2].tuningConfigs.contains { $0.config.tuningMethod == .loraFinetune })
+        #expect(specs[3].pretraining == nil && specs[3].tuningConfigs.contains { $0.config.tuningMethod == .prefixSoft })
     }
 }

@@ -8,8 +8,9 @@ public struct ExperimentResults {
     /// The version of the results folder's layout, written to `format.json`
     /// (Docs/experiment.md, "Format versions"). Version 1 (no `format.json`)
     /// lacked the example log-probabilities, the regret at N_tune / N_train /
-    /// N_eval and the dynamics data.
-    public static let formatVersion = 2
+    /// N_eval and the dynamics data; version 2 lacked the per-sequence
+    /// regrets (`evaluation/<source>/per_sequence_regret.npz`).
+    public static let formatVersion = 3
     /// The `format` string of `format.json`.
     public static let formatName = "thunnini-ref experiment results"
     /// How many evaluation sequences (the first ones of each source) keep
@@ -57,6 +58,10 @@ public struct ExperimentResults {
     /// Log-probabilities (S x T x V, S = `exampleSequenceCount` or fewer) of
     /// the first evaluation sequences, by source, then method, one per repetition.
     public var exampleLogProbs: [String: [String: [Tensor]]] = [:]
+    /// Each evaluation sequence's cumulative regret after the n predictions of
+    /// every mark (`marks(evalLength:)`), by source, then method, one M x B
+    /// tensor per repetition: what standard errors over sequences are computed from.
+    public var perSequenceRegrets: [String: [String: [Tensor]]] = [:]
 
     /// The "Internal dynamics" data: a whitened two-component PCA of the
     /// pretrained network's internal states and projected trajectories.
@@ -88,6 +93,26 @@ public struct ExperimentResults {
         instantRegrets[source, default: [:]][method, default: []].append(Regret.instant(losses: losses, groundTruthLosses: groundTruth))
         exampleLogProbs[source, default: [:]][method, default: []]
             .append(Evaluation.rows(logProbs, 0, min(Self.exampleSequenceCount, logProbs.shape[0])))
+        perSequenceRegrets[source, default: [:]][method, default: []]
+            .append(perSequenceRegret(losses: losses, groundTruth: groundTruth))
+    }
+
+    /// M x B: sequence b's cumulative regret (its summed loss minus the oracle's,
+    /// summed over t in time order) after the n predictions of mark m.
+    func perSequenceRegret(losses: Tensor, groundTruth: Tensor) -> Tensor {
+        let (batch, length) = (losses.shape[0], losses.shape[1])
+        let marks = marks(evalLength: length)
+        var out = [Double](repeating: 0, count: marks.count * batch)
+        var running = [Double](repeating: 0, count: length)
+        for b in 0..<batch {
+            var sum = 0.0
+            for t in 0..<length {
+                sum += losses.storage[b * length + t] - groundTruth.storage[b * length + t]
+                running[t] = sum
+            }
+            for (m, mark) in marks.enumerated() { out[m * batch + b] = running[mark.n - 1] }
+        }
+        return Tensor(shape: [marks.count, batch], storage: out)
     }
 
     /// The cumulative regret after n predictions, one of the notebook's bar-plot positions.
@@ -199,6 +224,9 @@ public struct ExperimentResults {
         for (source, arrays) in sequences { try out.write(npz: arrays, to: path("evaluation/\(source)/sequences.npz")) }
         for (source, byMethod) in exampleLogProbs {
             try out.write(npz: byMethod.mapValues(Self.stack), to: path("evaluation/\(source)/examples.npz"))
+        }
+        for (source, byMethod) in perSequenceRegrets {
+            try out.write(npz: byMethod.mapValues(Self.stack), to: path("evaluation/\(source)/per_sequence_regret.npz"))
         }
         let summaries = summaries()
         for s in summaries { try out.write(json: s, to: path("evaluation/\(s.source)/\(s.method).json")) }

@@ -19,6 +19,9 @@ public struct ResultsFolder {
     public let sequences: [String: [String: Tensor]]
     /// Per source, then method: R x S x T x V log-probabilities of the first S sequences.
     public let exampleLogProbs: [String: [String: Tensor]]
+    /// Per source, then method: R x M x B cumulative regret of each evaluation
+    /// sequence after the n predictions of each mark (the summary's `cumulative_regret_at` order).
+    public let perSequenceRegrets: [String: [String: Tensor]]
     public let dynamics: ExperimentResults.Dynamics?
 
     /// Reads the folder at `url` (see the type's doc for the errors).
@@ -57,12 +60,15 @@ public struct ResultsFolder {
         }
         var sequences: [String: [String: Tensor]] = [:]
         var examples: [String: [String: Tensor]] = [:]
+        var perSequence: [String: [String: Tensor]] = [:]
         for source in spec.evalDataConfigs.map(\.name) {
             sequences[source] = try reader.npz("evaluation/\(source)/sequences.npz")
             examples[source] = try reader.npz("evaluation/\(source)/examples.npz")
+            perSequence[source] = try reader.npz("evaluation/\(source)/per_sequence_regret.npz")
         }
         var dynamics: ExperimentResults.Dynamics? = nil
-        if spec.pretraining != nil && !InternalStates.stateNames(of: spec.torsoConfig).isEmpty {
+        // Optional: a folder converted from the original's results (Docs/tools/original_to_results.py) has none.
+        if spec.pretraining != nil && !InternalStates.stateNames(of: spec.torsoConfig).isEmpty && reader.exists("dynamics/dynamics.npz") {
             let arrays = try reader.npz("dynamics/dynamics.npz")
             func array(_ name: String) throws -> Tensor {
                 guard let a = arrays[name] else { throw ThunniniError("\(url.path)/dynamics/dynamics.npz: no array '\(name)'") }
@@ -85,7 +91,8 @@ public struct ResultsFolder {
             dynamics = d
         }
         return ResultsFolder(url: url, spec: spec, pretraining: pretraining, tuningCurves: tuning, hardPrefixes: hard,
-                             summaries: summaries, sequences: sequences, exampleLogProbs: examples, dynamics: dynamics)
+                             summaries: summaries, sequences: sequences, exampleLogProbs: examples,
+                             perSequenceRegrets: perSequence, dynamics: dynamics)
     }
 
     /// Reads files under the folder, with one-line errors naming them.
