@@ -29,8 +29,7 @@ public enum ExperimentMerge {
             throw ThunniniError("\(directory.path): \(problems.count) of \(plan.units.count) units have no complete part; run them (again): \(shown)")
         }
         let runner = try ExperimentRunner(spec: plan.spec, reportsProgress: false)
-        let outputs = try plan.units.map { try store.read($0) }
-        let results = runner.assemble(units: plan.units, outputs: outputs, sources: try runner.evaluationSources())
+        let results = try runner.assemble(units: plan.units, sources: try runner.evaluationSources()) { try store.read(plan.units[$0]) }
 
         let out = try AtomicOutputDirectory(destination: directory, overwrite: true)
         try results.write(into: out)

@@ -55,26 +55,35 @@ public struct ExperimentRunner {
         let units = try spec.units()
         let sources = try evaluationSources()
         var outputs: [ExperimentUnitOutput] = []
-        for unit in units {
+        return try assemble(units: units, sources: sources) { index in
+            let unit = units[index]
+            var output: ExperimentUnitOutput
             if unit.kind == .pretrain, let pretrained, spec.pretraining != nil {
-                var output = ExperimentUnitOutput()
+                output = ExperimentUnitOutput()
                 output.parameters = pretrained.parameters
                 output.pretrainingCurves = pretrained.curves
-                outputs.append(output)
-                continue
+            } else {
+                output = try execute(unit, sources: sources) { outputs[$0] }
             }
-            outputs.append(try execute(unit, sources: sources) { outputs[$0] })
+            // Later units read parameters, prefixes and hard prefixes, never
+            // evaluations, which `assemble` has added up once this returns.
+            var kept = output
+            kept.evaluations = []
+            outputs.append(kept)
+            return output
         }
-        return assemble(units: units, outputs: outputs, sources: sources)
     }
 
-    /// The results of a run whose units gave `outputs` (one per unit, in plan order).
-    public func assemble(units: [ExperimentUnit], outputs: [ExperimentUnitOutput], sources: [EvaluationSource]) -> ExperimentResults {
+    /// The results of a run whose units give `output(i)` for unit `i`: the
+    /// outputs are asked for and added up one at a time, in plan order, so
+    /// that no more than one unit's evaluations is held at once.
+    public func assemble(units: [ExperimentUnit], sources: [EvaluationSource],
+                         output: (Int) throws -> ExperimentUnitOutput) throws -> ExperimentResults {
         var results = ExperimentResults(spec: spec)
         for source in sources {
             results.sequences[source.name] = ["sequences": source.sequences, "ground_truth_log_probs": source.groundTruthLogProbs]
         }
-        for (unit, output) in zip(units, outputs) { results.add(output, of: unit, evaluationSources: sources) }
+        for unit in units { results.add(try output(unit.index), of: unit, evaluationSources: sources) }
         return results
     }
 

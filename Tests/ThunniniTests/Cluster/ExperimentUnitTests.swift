@@ -126,7 +126,7 @@ import Testing
             let files = try store.encode(output, of: unit)
             decoded[index] = try PartCodec.decode(files, unit: unit, spec: spec, source: unit.name)
         }
-        let merged = runner.assemble(units: plan.units, outputs: plan.units.map { decoded[$0.index]! }, sources: sources)
+        let merged = try runner.assemble(units: plan.units, sources: sources) { decoded[$0]! }
         try merged.write(to: scratch.appendingPathComponent("merged"))
         let one = try directoryFiles(scratch.appendingPathComponent("one"))
         #expect(one.count >= 12 && one.keys.contains("dynamics/dynamics.npz"))
