@@ -3,7 +3,7 @@
 # plausible single-point mistake), runs the tests that should notice it, and
 # reports which mutants the suite kills. See Tests/Mutation/README.md.
 #
-#   Tests/Mutation/run.sh [--separate] [--only ID,ID,...] [--work DIR]
+#   Tests/Mutation/run.sh [--separate] [--only ID,ID,...] [--work DIR] [--reuse]
 #
 # Default (schema mode): every mutant is compiled into ONE copy of the
 # package, each behind `mutantIsActive(ID)` (an expression mutant becomes
@@ -13,7 +13,9 @@
 # environment (0: none). --separate instead applies each mutant plainly to a
 # fresh copy of the sources and rebuilds for it (slow: one release build per
 # mutant). Either way the tests run are the mutant's filter only, after a
-# check that they pass on the unmutated code.
+# check that they pass on the unmutated code. --reuse runs the tests on the
+# schema copy already built in the work directory (after a change of
+# filters or descriptions only).
 #
 # Output under the work directory (default /tmp/thunnini-mutation): log.txt,
 # results.tsv (id, verdict, seconds, description) and summary.txt.
@@ -22,10 +24,12 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 work=/tmp/thunnini-mutation
 separate=0
+reuse=0
 only=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --separate) separate=1 ;;
+        --reuse) reuse=1 ;;
         --only) only=",$2,"; shift ;;
         --work) work="$2"; shift ;;
         *) echo "error: unknown argument '$1'" >&2; exit 2 ;;
@@ -88,7 +92,7 @@ run_filter() {
 
 fields() { IFS=$'\t' read -r id kind file filter orig repl desc <<< "$1"; }
 
-if [ "$separate" -eq 0 ]; then
+if [ "$separate" -eq 0 ] && [ "$reuse" -eq 0 ]; then
     fresh_copy
     cat > "$tree/Sources/Thunnini/MutantSwitch.swift" <<'SWIFT'
 import Foundation
@@ -110,6 +114,8 @@ SWIFT
     done
     echo "building the schema copy" | tee -a "$log"
     build || { echo "error: the schema copy does not build (see $log)" | tee -a "$log"; exit 1; }
+fi
+if [ "$separate" -eq 0 ]; then
     filters=$(for line in "${mutants[@]}"; do fields "$line"; echo "$filter"; done | sort -u | paste -sd'|')
     echo "baseline: $filters" | tee -a "$log"
     if [ "$(run_filter 0 "$filters")" != survived ]; then
