@@ -97,8 +97,8 @@ if [ "$separate" -eq 0 ] && [ "$reuse" -eq 0 ]; then
     cat > "$tree/Sources/Thunnini/MutantSwitch.swift" <<'SWIFT'
 import Foundation
 /// The mutant a mutation run activates (THUNNINI_MUTANT; 0 or unset: none).
-let activeMutant: Int = Int(ProcessInfo.processInfo.environment["THUNNINI_MUTANT"] ?? "") ?? 0
-@inline(__always) func mutantIsActive(_ id: Int) -> Bool { activeMutant == id }
+public let activeMutant: Int = Int(ProcessInfo.processInfo.environment["THUNNINI_MUTANT"] ?? "") ?? 0
+@inline(__always) public func mutantIsActive(_ id: Int) -> Bool { activeMutant == id }
 SWIFT
     for line in "${mutants[@]}"; do
         fields "$line"

@@ -14,7 +14,7 @@ import Testing
         batchSize: 300, sequenceLength: 6, vocabSize: 2, mixingWeights: [0.5, 0.5], biases: [[0.2, 0.8], [0.8, 0.2]]))
     static let coins = DataGeneratorConfig.dirichletCategorical(.init(batchSize: 8, sequenceLength: 8, vocabSize: 2, alphas: [1, 1]))
 
-    /// A small LSTM experiment: the tuning source (a two-coin mixture) is
+    /// A small LSTM experiment (pretrained on Random Coins of length 7): the tuning source (a two-coin mixture) is
     /// evaluated on 300 sequences (TargetBayes, checked against the exact
     /// regret) and Random Coins on 8, few enough that `examples.npz` holds
     /// every sequence's log-probabilities, so every method's curve there can
@@ -29,6 +29,8 @@ import Testing
             return named
         }
         spec.evalDataConfigs = [NamedDataConfig(name: "Mixture", config: mixture), NamedDataConfig(name: "Coins", config: coins)]
+        // N_train = 7 differs from N_tune = 6, so the two marks cannot be confused.
+        spec.pretraining!.dataConfig = .dirichletCategorical(.init(batchSize: 4, sequenceLength: 7, vocabSize: 2, alphas: [1, 1]))
         return spec
     }
 
@@ -170,8 +172,8 @@ import Testing
                 let last = cumulative.map { $0[length - 1] }
                 let final = [Self.quantile(last, 0.25), Self.quantile(last, 0.5), Self.quantile(last, 0.75)]
                 #expect(Self.close(Self.doubles(summary["final_cumulative_regret_q25_median_q75"]), final))
-                // Marks: N_tune = 6, N_train = 6, N_eval = the source's length.
-                var marks: [(String, Int)] = [("N_tune", 6), ("N_train", 6), ("N_eval", length)]
+                // Marks: N_tune = 6, N_train = 7, N_eval = the source's length, each only up to that length.
+                var marks: [(String, Int)] = [("N_tune", 6), ("N_train", 7), ("N_eval", length)]
                 marks = marks.filter { $0.1 <= length }
                 func expectMarks(_ stored: Any?) {
                     let entries = stored as! [[String: Any]]
