@@ -83,7 +83,9 @@ build() {
 # Runs a filter with mutant $1 active; prints killed / survived / timeout.
 run_filter() {
     local id="$1" filter="$2"
-    if (cd "$tree" && THUNNINI_MUTANT="$id" timeout 1800 swift test "${flags[@]}" --skip-build --filter "$filter") >> "$log" 2>&1; then
+    # The log keeps the first 5000 lines of 300 characters (a killed mutant can print gigabytes of failed expectations).
+    if (cd "$tree" && set -o pipefail && THUNNINI_MUTANT="$id" timeout 1800 swift test "${flags[@]}" --skip-build --filter "$filter" 2>&1 \
+            | awk 'NR <= 5000 { print substr($0, 1, 300) }') >> "$log"; then
         echo survived
     else
         [ $? -eq 124 ] && echo "killed (timeout)" || echo killed
