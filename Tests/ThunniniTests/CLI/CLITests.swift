@@ -66,7 +66,19 @@ import Testing
         let good = try run(["exact", "--source", example("coin-0.2.json"), "--predictor", example("laplace.json"), "--length", "3"])
         #expect(good.status == 0)
         let json = try JSONSerialization.jsonObject(with: Data(good.stdout.utf8)) as? [String: [Double]]
-        #expect(json?["cumulative_regret"]?.count == 3 && json?["instant_regret"]?.count == 3)
+        // A coin of bias 0.2 under Laplace: R_N = ln(N + 1) - H(Binomial(N, 0.2)), by hand.
+        let closedForm = (1...3).map { n -> Double in
+            let entropy = (0...n).reduce(0.0) { total, k in
+                let p = Double((0..<k).reduce(1) { $0 * (n - $1) } / (1...max(k, 1)).reduce(1, *)) * pow(0.2, Double(k)) * pow(0.8, Double(n - k))
+                return total - p * log(p)
+            }
+            return log(Double(n + 1)) - entropy
+        }
+        let cumulative = try #require(json?["cumulative_regret"])
+        #expect(cumulative.count == 3 && json?["instant_regret"]?.count == 3)
+        #expect(zip(cumulative, closedForm).allSatisfy { abs($0 - $1) <= 1e-12 }, "\(cumulative) vs \(closedForm)")
+        #expect(zip(json!["instant_regret"]!, [closedForm[0], closedForm[1] - closedForm[0], closedForm[2] - closedForm[1]])
+            .allSatisfy { abs($0 - $1) <= 1e-12 })
         let bad = try write(#"{"generator_type": "Categorical", "batch_size": 1, "sequence_length": 1, "vocab_size": 2, "biases": [0.5, 0.6]}"#, to: "bad.json")
         let refused = try run(["exact", "--source", bad, "--predictor", example("laplace.json"), "--length", "3"])
         expectOneErrorLine(refused, mentioning: "biases")

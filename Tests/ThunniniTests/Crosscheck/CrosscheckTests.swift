@@ -140,7 +140,10 @@ import Testing
         #expect(report.passed(requireAll: true), "\(report.comparisons.filter { !$0.passed }.map(\.summary)) uncompared: \(report.uncompared)")
         #expect(report.comparisons.allSatisfy { $0.acceptedByAllowanceOnly == 0 })
         let bundle = try CrosscheckBundle.load(directory: directory)
-        #expect(bundle.tolerance.afterStep.atol <= 1e-9 && bundle.tolerance.grad.rtol <= 1e-7)
+        // Every comparison kind is held to the float64 tolerances (a looser forward tolerance would let a forward slip through).
+        for tolerance in [bundle.tolerance.forward, bundle.tolerance.grad, bundle.tolerance.afterStep] {
+            #expect(tolerance.atol <= 1e-9 && tolerance.rtol <= 1e-7, "\(name): \(tolerance)")
+        }
     }
 
     @Test("the step allowance is needed only where float32 noise is amplified by Adam")

@@ -133,13 +133,25 @@ import Testing
         #expect(!(try CrosscheckExport.parseMethods("all", for: frozen)).contains(.fullParameters))
     }
 
-    /// The source's own Bayes predictor: zero regret for a fixed coin (it is
-    /// the oracle), positive and decreasing for a Dirichlet prior.
-    @Test func datagenExpectedRegret() throws {
-        let coin = try vector("datagen_categorical_v2").array("expected_instant_regret")
-        #expect(coin.shape == [8] && coin.storage.allSatisfy { abs($0) < 1e-15 })
-        let dirichlet = try vector("datagen_dirichlet_v3").array("expected_instant_regret").storage
-        #expect(dirichlet.allSatisfy { $0 > 0 } && zip(dirichlet, dirichlet.dropFirst()).allSatisfy { $0 > $1 })
+    /// The exported expected instant regret of the source's own Bayes
+    /// predictor is the brute-force one (`BruteForceOracle`: an expectation
+    /// over all V^(n+1) sequences, minus the oracle's expected entropy) for
+    /// every generator's vector: zero for a fixed coin, positive and
+    /// decreasing for a Dirichlet prior, in between for a mixture.
+    @Test(arguments: ["datagen_categorical_v2", "datagen_categorical_v3", "datagen_dirichlet_v2", "datagen_dirichlet_v3",
+                      "datagen_mixture_v2", "datagen_mixture_v3"])
+    func datagenExpectedRegret(name: String) throws {
+        let bundle = try vector(name)
+        let exported = try bundle.array("expected_instant_regret").storage
+        let oracle = BruteForceOracle(try #require(bundle.datagenConfig))
+        let losses = oracle.expectedInstantLosses(of: oracle, length: exported.count)
+        for (n, value) in exported.enumerated() {
+            let expected = losses[n] - oracle.expectedOracleEntropy
+            #expect(abs(value - expected) <= 1e-12 * max(1, losses[n]), "\(name) n = \(n): \(value) vs \(expected)")
+        }
+        if name.hasPrefix("datagen_dirichlet") {
+            #expect(exported.allSatisfy { $0 > 0 } && zip(exported, exported.dropFirst()).allSatisfy { $0 > $1 })
+        }
     }
 }
 

@@ -37,7 +37,19 @@ import Testing
         }
         // Without prefix: T positions, the first one the BOS position.
         let plain = try InternalStates.trajectories(predictor: predictor, parameters: parameters, sequences: sequences)
+        let plainResult = try Evaluation.evaluate(predictor: predictor, parameters: parameters, sequences: sequences)
         #expect(plain.shape == [2, 5, width])
+        for b in 0..<2 {
+            for t in 0..<5 {
+                var offset = 0
+                for (name, w) in zip(names, widths) {
+                    for i in 0..<w {
+                        #expect(plain.storage[(b * 5 + t) * width + offset + i] == plainResult.states![name]!.storage[(b * 5 + t) * w + i])
+                    }
+                    offset += w
+                }
+            }
+        }
     }
 
     /// The runner keeps the first sequences' log-probabilities per method and
@@ -57,9 +69,7 @@ import Testing
             // N_tune = N_train = 6 (both sources of smallSpec), N_eval = 7.
             #expect(summary.cumulativeRegretAtMarks.map(\.label) == ["N_tune", "N_train", "N_eval"])
             #expect(summary.cumulativeRegretAtMarks.map(\.n) == [6, 6, 7])
-            let band = summary.cumulativeRegretQuantiles
-            #expect(summary.cumulativeRegretAtMarks[0].cumulativeRegret == [band.lower[5], band.median[5], band.upper[5]])
-            #expect(summary.cumulativeRegretAtMarks[2].cumulativeRegret == summary.finalCumulativeRegret)
+            // Their values are recomputed from the curves in ResultsFolderOracleTests.
         }
         let dynamics = try #require(results.dynamics)
         #expect(dynamics.fitProjection.shape == [ExperimentResults.Dynamics.fitSequences, ExperimentResults.Dynamics.fitLength, 2])

@@ -95,6 +95,25 @@ struct TunerObjectiveTests {
     /// `Tuning.tune` starts from `initialPrefix(... RandomKey(prefix_init_seed))`
     /// and its first reported loss is the objective on the first batch,
     /// drawn with the second half of the first split of RandomKey(data_gen_seed).
+    /// The initial prefix of Docs/training.md from the stream's uniforms,
+    /// written here: zeros; `simplex` the K x W uniforms row-major; `one_hot`
+    /// a one at each row's largest uniform (the first on a tie).
+    static func documentedInitialPrefix(length: Int, width: Int, method: PrefixInitMethod, key: RandomKey) -> Tensor {
+        var stream = RandomStream(key: key)
+        let uniforms = (0..<(length * width)).map { _ in stream.uniform() }
+        switch method {
+        case .zeros: return Tensor(shape: [length, width])
+        case .simplex: return Tensor(shape: [length, width], storage: uniforms)
+        case .oneHot:
+            var prefix = Tensor(shape: [length, width])
+            for k in 0..<length {
+                let row = Array(uniforms[(k * width)..<((k + 1) * width)])
+                prefix[k, row.firstIndex(of: row.max()!)!] = 1
+            }
+            return prefix
+        }
+    }
+
     @Test func tuneStartsFromTheDocumentedPrefixAndBatch() throws {
         let predictor = try TorsoCases.predictor("lstm-2-layers")
         let parameters = TorsoCases.noisyParameters(predictor)
@@ -103,7 +122,7 @@ struct TunerObjectiveTests {
             let config = TuningConfig(numTuningSteps: 0, learningRate: 0.01, maxGradNorm: 1, dataGenSeed: 4, prefixInitSeed: 6,
                                       tuningMethod: .prefixSimplex, prefixLength: 2, prefixInitMethod: initMethod)
             let result = try Tuning.tune(predictor: predictor, parameters: parameters, data: data, config: config)
-            let initial = Tuning.initialPrefix(length: 2, width: 3, method: initMethod, key: RandomKey(seed: 6))
+            let initial = Self.documentedInitialPrefix(length: 2, width: 3, method: initMethod, key: RandomKey(seed: 6))
             #expect(result.initialPrefix == initial)
             let batch = try makeDataGenerator(data).generate(key: RandomKey(seed: 4).split().1).sequences
             let output = try predictor.forward(parameters: parameters, sequences: batch, prefix: Prefix(type: .simplex, values: initial))
