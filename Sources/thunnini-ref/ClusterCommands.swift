@@ -4,24 +4,6 @@ import Thunnini
 
 /// What `plan`, `run --task`, `merge`, `verify` and `slurm` share.
 enum ClusterCommands {
-    /// The plan of `spec` in `directory`: the directory's own plan when it has
-    /// one (refused if it is another experiment's), else a new default plan
-    /// written there.
-    static func plan(for spec: ExperimentSpec, in directory: URL) throws -> ExperimentPlan {
-        if FileManager.default.fileExists(atPath: directory.appendingPathComponent("plan.json").path) {
-            let existing = try ExperimentPlan.load(directory: directory)
-            let mine = try ExperimentPlan(spec: spec)
-            guard existing.fingerprint == mine.fingerprint else {
-                throw ThunniniError("\(directory.path): planned for another experiment ('\(existing.spec.name)', fingerprint "
-                    + "\(existing.fingerprint.prefix(12)), this file's \(mine.fingerprint.prefix(12))); use another directory")
-            }
-            return existing
-        }
-        let plan = try ExperimentPlan(spec: spec)
-        try plan.write(to: directory)
-        return plan
-    }
-
     /// `seconds` for people: 42 s, 12.5 min, 3.2 h.
     static func duration(_ seconds: Double) -> String {
         if seconds < 120 { return String(format: "%.0f s", seconds) }
@@ -252,7 +234,7 @@ struct SlurmCommand: ParsableCommand {
             let directory = URL(fileURLWithPath: out).standardizedFileURL
             let spec = try ExperimentSpec.load(from: URL(fileURLWithPath: experiment))
             try spec.memoryEstimate().check(source: URL(fileURLWithPath: experiment).path)
-            let plan = try ClusterCommands.plan(for: spec, in: directory)
+            let plan = try ExperimentPlan.existingOrNew(for: spec, in: directory)
             let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
             let script = SlurmScript(plan: plan, options: options, executable: executable,
                                      experiment: directory.appendingPathComponent("parts/experiment.json").path, directory: directory.path)

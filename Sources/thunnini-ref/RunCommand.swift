@@ -79,7 +79,7 @@ extension RunCommand {
         let directory = URL(fileURLWithPath: out).standardizedFileURL
         let spec = try ExperimentSpec.load(from: URL(fileURLWithPath: experiment))
         try spec.memoryEstimate().check(source: URL(fileURLWithPath: experiment).path)
-        let plan = try ClusterCommands.plan(for: spec, in: directory)
+        let plan = try ExperimentPlan.existingOrNew(for: spec, in: directory)
         InterruptCleanup.install()
         var units: [ExperimentUnit] = []
         if let task {

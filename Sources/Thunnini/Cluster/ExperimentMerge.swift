@@ -15,21 +15,28 @@ public enum ExperimentMerge {
     public static func merge(directory: URL, clean: Bool = false) throws {
         let plan = try ExperimentPlan.load(directory: directory)
         let store = PartStore(directory: directory, plan: plan)
+        let runner = try ExperimentRunner(spec: plan.spec, reportsProgress: false)
+        // Each part is checked and read once; a unit whose part cannot be
+        // read is listed (and adds nothing), so that one line names them all.
         var problems: [String] = []
-        for unit in plan.units {
-            switch store.status(of: unit) {
-            case .complete: continue
-            case .missing: problems.append("\(unit.index) '\(unit.name)' (missing)")
-            case .failed(let message): problems.append("\(unit.index) '\(unit.name)' (failed: \(message))")
-            case .corrupt(let reason): problems.append("\(unit.index) '\(unit.name)' (corrupt: \(reason))")
+        let results = try runner.assemble(units: plan.units, sources: try runner.evaluationSources()) { index in
+            let unit = plan.units[index]
+            do {
+                return try store.read(unit)
+            } catch let error as ThunniniError {
+                switch store.status(of: unit) {
+                case .missing: problems.append("\(unit.index) '\(unit.name)' (missing)")
+                case .failed(let message): problems.append("\(unit.index) '\(unit.name)' (failed: \(message))")
+                case .corrupt(let reason): problems.append("\(unit.index) '\(unit.name)' (corrupt: \(reason))")
+                case .complete: problems.append("\(unit.index) '\(unit.name)' (unreadable: \(error.message))")
+                }
+                return ExperimentUnitOutput()
             }
         }
         guard problems.isEmpty else {
             let shown = problems.prefix(10).joined(separator: ", ") + (problems.count > 10 ? ", and \(problems.count - 10) more" : "")
             throw ThunniniError("\(directory.path): \(problems.count) of \(plan.units.count) units have no complete part; run them (again): \(shown)")
         }
-        let runner = try ExperimentRunner(spec: plan.spec, reportsProgress: false)
-        let results = try runner.assemble(units: plan.units, sources: try runner.evaluationSources()) { try store.read(plan.units[$0]) }
 
         let out = try AtomicOutputDirectory(destination: directory, overwrite: true)
         try results.write(into: out)
@@ -88,8 +95,7 @@ public enum ExperimentMerge {
         let store = unitRunner.store
         var verdicts: [Verdict] = []
         for unit in units {
-            let stored = try store.verifiedFilesForVerify(unit)
-            for dependency in unit.dependencies { _ = try store.read(plan.units[dependency]) }
+            let stored = try store.files(of: unit)
             let start = ProgressReporter.monotonicSeconds()
             let rerun = try store.encode(try unitRunner.compute(unit), of: unit)
             let differing = rerun.keys.sorted().filter { rerun[$0] != stored[$0] }
@@ -98,15 +104,5 @@ public enum ExperimentMerge {
             verdicts.append(verdict)
         }
         return verdicts
-    }
-}
-
-extension PartStore {
-    /// Every file of a complete part, `part.json` included (one error line otherwise).
-    func verifiedFilesForVerify(_ unit: ExperimentUnit) throws -> [String: Data] {
-        _ = try read(unit)
-        var files = try verifiedFiles(of: unit)
-        files["part.json"] = try Data(contentsOf: partURL(unit).appendingPathComponent("part.json"))
-        return files
     }
 }

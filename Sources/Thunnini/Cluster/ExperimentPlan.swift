@@ -208,15 +208,35 @@ public struct ExperimentPlan: Sendable {
         }
     }
 
+    /// The plan `directory` holds, when it holds one for `spec` (whatever its
+    /// units), else this default plan of `spec`, written there: what `run
+    /// --task` and `slurm` work from. A directory planned for another
+    /// experiment is refused.
+    public static func existingOrNew(for spec: ExperimentSpec, in directory: URL) throws -> ExperimentPlan {
+        let plan = try ExperimentPlan(spec: spec)
+        guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("plan.json").path) else {
+            try plan.write(to: directory)
+            return plan
+        }
+        let existing = try load(directory: directory)
+        try plan.checkSameExperiment(as: existing, in: directory)
+        return existing
+    }
+
     /// Throws unless `other` (read from `directory`) plans the same experiment into the same units.
     func checkSame(as other: ExperimentPlan, in directory: URL) throws {
-        guard other.fingerprint == fingerprint else {
-            throw ThunniniError("\(directory.path): planned for another experiment ('\(other.spec.name)', fingerprint "
-                + "\(other.fingerprint.prefix(12)), this file's \(fingerprint.prefix(12))); use another directory")
-        }
+        try checkSameExperiment(as: other, in: directory)
         guard other.units == units else {
             throw ThunniniError("\(directory.path): planned with other units (--hard-prefix-ranges \(other.hardPrefixRanges.map(String.init) ?? "default")); "
                 + "run with the directory's plan or use another directory")
+        }
+    }
+
+    /// Throws unless `other` (read from `directory`) plans the same experiment.
+    func checkSameExperiment(as other: ExperimentPlan, in directory: URL) throws {
+        guard other.fingerprint == fingerprint else {
+            throw ThunniniError("\(directory.path): planned for another experiment ('\(other.spec.name)', fingerprint "
+                + "\(other.fingerprint.prefix(12)), this file's \(fingerprint.prefix(12))); use another directory")
         }
     }
 }

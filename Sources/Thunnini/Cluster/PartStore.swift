@@ -76,7 +76,8 @@ public struct PartStore {
         }
     }
 
-    /// The part's data files by name, after checking the manifest against the plan and the checksums.
+    /// The part's files by name (`part.json` and the data files), after
+    /// checking the manifest against the plan and the checksums.
     func verifiedFiles(of unit: ExperimentUnit) throws -> [String: Data] {
         let url = partURL(unit)
         guard FileManager.default.fileExists(atPath: url.path) else { throw PartError.missing }
@@ -96,7 +97,7 @@ public struct PartStore {
         guard manifest.files.map(\.name).sorted() == PartCodec.fileNames.sorted() else {
             throw PartError.corrupt("part.json lists files \(manifest.files.map(\.name))")
         }
-        var files: [String: Data] = [:]
+        var files = ["part.json": manifestData]
         for entry in manifest.files {
             guard let data = try? Data(contentsOf: url.appendingPathComponent(entry.name)) else {
                 throw PartError.corrupt("\(entry.name) is missing")
@@ -110,17 +111,20 @@ public struct PartStore {
         return files
     }
 
-    /// Reads a complete part (one error line naming the unit otherwise).
-    public func read(_ unit: ExperimentUnit) throws -> ExperimentUnitOutput {
-        let files: [String: Data]
+    /// Every file of a complete part, checked (one error line naming the unit otherwise).
+    public func files(of unit: ExperimentUnit) throws -> [String: Data] {
         do {
-            files = try verifiedFiles(of: unit)
+            return try verifiedFiles(of: unit)
         } catch PartError.missing {
             throw ThunniniError("unit \(unit.index) '\(unit.name)' has no complete part in \(partsURL.path); run it first")
         } catch PartError.corrupt(let reason) {
             throw ThunniniError("unit \(unit.index) '\(unit.name)': its part in \(partsURL.path) is corrupt (\(reason)); run the unit again")
         }
-        return try PartCodec.decode(files, unit: unit, spec: plan.spec, source: partURL(unit).path)
+    }
+
+    /// Reads a complete part (one error line naming the unit otherwise).
+    public func read(_ unit: ExperimentUnit) throws -> ExperimentUnitOutput {
+        try PartCodec.decode(try files(of: unit), unit: unit, spec: plan.spec, source: partURL(unit).path)
     }
 
     /// The encoded files of `output`, with the manifest: what `write` puts on disk.

@@ -70,7 +70,7 @@ public final class UnitRunner {
             }
             // Start-up: the evaluation sources and the dependencies' parts (read once per process).
             let start = ProgressReporter.monotonicSeconds()
-            if sources == nil { sources = try runner.evaluationSources() }
+            _ = try evaluationSources()
             for dependency in unit.dependencies { _ = try output(of: dependency) }
             let loaded = ProgressReporter.monotonicSeconds()
             log?("unit \(unit.index) '\(unit.name)': started (inputs ready in \(String(format: "%.2f", loaded - start))s)")
@@ -86,8 +86,15 @@ public final class UnitRunner {
 
     /// What `unit` computes, from its dependencies' parts (read once per process).
     public func compute(_ unit: ExperimentUnit) throws -> ExperimentUnitOutput {
-        if sources == nil { sources = try runner.evaluationSources() }
-        return try runner.execute(unit, sources: sources!) { index in try self.output(of: index) }
+        try runner.execute(unit, sources: try evaluationSources()) { index in try self.output(of: index) }
+    }
+
+    /// The evaluation sources, drawn once per process.
+    func evaluationSources() throws -> [ExperimentRunner.EvaluationSource] {
+        if let sources { return sources }
+        let drawn = try runner.evaluationSources()
+        sources = drawn
+        return drawn
     }
 
     func output(of index: Int) throws -> ExperimentUnitOutput {

@@ -10,21 +10,33 @@ public enum SHA256 {
         digest(data).map { String(format: "%02x", $0) }.joined()
     }
 
-    /// The 32-byte digest of `data`.
+    /// The 32-byte digest of `data`. Whole 64-byte blocks are read in place;
+    /// only the tail is copied, to append the padding (a 1 bit, zeros to 56
+    /// mod 64 bytes, the length in bits, big-endian).
     public static func digest(_ data: Data) -> [UInt8] {
         var state: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
-        // Padding: a 1 bit, zeros to 56 mod 64 bytes, the bit length big-endian.
-        var message = [UInt8](data)
-        let bitLength = UInt64(message.count) &* 8
-        message.append(0x80)
-        while message.count % 64 != 56 { message.append(0) }
-        for shift in stride(from: 56, through: 0, by: -8) { message.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
+        var schedule = [UInt32](repeating: 0, count: 64)
+        let wholeBlocks = data.count / 64
+        data.withUnsafeBytes { bytes in
+            for block in 0..<wholeBlocks { compress(&state, UnsafeRawBufferPointer(rebasing: bytes[(64 * block)..<(64 * block + 64)]), &schedule) }
+        }
+        var tail = [UInt8](data.dropFirst(64 * wholeBlocks))
+        let bitLength = UInt64(data.count) &* 8
+        tail.append(0x80)
+        while tail.count % 64 != 56 { tail.append(0) }
+        for shift in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
+        tail.withUnsafeBytes { bytes in
+            for block in 0..<(bytes.count / 64) { compress(&state, UnsafeRawBufferPointer(rebasing: bytes[(64 * block)..<(64 * block + 64)]), &schedule) }
+        }
+        return state.flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> UInt32(24 - 8 * $0)) } }
+    }
 
-        var w = [UInt32](repeating: 0, count: 64)
-        for block in stride(from: 0, to: message.count, by: 64) {
+    /// The compression function on one 64-byte block; `schedule` is the
+    /// caller's 64-word buffer, reused across blocks.
+    private static func compress(_ state: inout [UInt32], _ block: UnsafeRawBufferPointer, _ schedule: inout [UInt32]) {
+        schedule.withUnsafeMutableBufferPointer { w in
             for t in 0..<16 {
-                let i = block + 4 * t
-                w[t] = UInt32(message[i]) << 24 | UInt32(message[i + 1]) << 16 | UInt32(message[i + 2]) << 8 | UInt32(message[i + 3])
+                w[t] = UInt32(block[4 * t]) << 24 | UInt32(block[4 * t + 1]) << 16 | UInt32(block[4 * t + 2]) << 8 | UInt32(block[4 * t + 3])
             }
             for t in 16..<64 {
                 let s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3)
@@ -38,12 +50,11 @@ public enum SHA256 {
                 let t1 = h &+ sum1 &+ choose &+ roundConstants[t] &+ w[t]
                 let sum0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
                 let majority = (a & b) ^ (a & c) ^ (b & c)
-                let t2 = sum0 &+ majority
-                (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
+                (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ sum0 &+ majority)
             }
-            for (i, value) in [a, b, c, d, e, f, g, h].enumerated() { state[i] = state[i] &+ value }
+            state[0] &+= a; state[1] &+= b; state[2] &+= c; state[3] &+= d
+            state[4] &+= e; state[5] &+= f; state[6] &+= g; state[7] &+= h
         }
-        return state.flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> UInt32(24 - 8 * $0)) } }
     }
 
     private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
