@@ -346,43 +346,31 @@ extension MultiHeadAttention {
         for j in 0..<4 { alone(j, lowers[j]..<commonLower) }
         let (w0, w1, w2, w3) = (weights, weights + chainStride, weights + 2 * chainStride, weights + 3 * chainStride)
         let (t0, t1, t2, t3) = (targets, targets + targetStride, targets + 2 * targetStride, targets + 3 * targetStride)
+        // Features d ..< d + V.scalarCount of the four chains, over the shared u range.
+        @inline(__always) func fourChains<V: SIMD>(_ width: V.Type, at d: Int) where V.Scalar == Double {
+            var (sum0, sum1, sum2, sum3): (V, V, V, V) = (MatrixProduct.loadVector(t0 + d), MatrixProduct.loadVector(t1 + d),
+                                                          MatrixProduct.loadVector(t2 + d), MatrixProduct.loadVector(t3 + d))
+            for u in commonLower..<commonUpper {
+                let row: V = MatrixProduct.loadVector(rows + u * rowStride + d)
+                sum0 += V(repeating: w0[u * weightStride]) * row
+                sum1 += V(repeating: w1[u * weightStride]) * row
+                sum2 += V(repeating: w2[u * weightStride]) * row
+                sum3 += V(repeating: w3[u * weightStride]) * row
+            }
+            MatrixProduct.storeVector(sum0, t0 + d)
+            MatrixProduct.storeVector(sum1, t1 + d)
+            MatrixProduct.storeVector(sum2, t2 + d)
+            MatrixProduct.storeVector(sum3, t3 + d)
+        }
         var d = 0
         // Eight features per chain first (eight independent chains of
         // four-lane adds), then four.
         while d + 8 <= headWidth {
-            @inline(__always) func load(_ p: UnsafePointer<Double>) -> SIMD8<Double> {
-                UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Double>.self)
-            }
-            var (sum0, sum1, sum2, sum3) = (load(t0 + d), load(t1 + d), load(t2 + d), load(t3 + d))
-            for u in commonLower..<commonUpper {
-                let row = load(rows + u * rowStride + d)
-                sum0 += SIMD8(repeating: w0[u * weightStride]) * row
-                sum1 += SIMD8(repeating: w1[u * weightStride]) * row
-                sum2 += SIMD8(repeating: w2[u * weightStride]) * row
-                sum3 += SIMD8(repeating: w3[u * weightStride]) * row
-            }
-            UnsafeMutableRawPointer(t0 + d).storeBytes(of: sum0, as: SIMD8<Double>.self)
-            UnsafeMutableRawPointer(t1 + d).storeBytes(of: sum1, as: SIMD8<Double>.self)
-            UnsafeMutableRawPointer(t2 + d).storeBytes(of: sum2, as: SIMD8<Double>.self)
-            UnsafeMutableRawPointer(t3 + d).storeBytes(of: sum3, as: SIMD8<Double>.self)
+            fourChains(SIMD8<Double>.self, at: d)
             d += 8
         }
         while d + 4 <= headWidth {
-            @inline(__always) func load(_ p: UnsafePointer<Double>) -> SIMD4<Double> {
-                UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Double>.self)
-            }
-            var (sum0, sum1, sum2, sum3) = (load(t0 + d), load(t1 + d), load(t2 + d), load(t3 + d))
-            for u in commonLower..<commonUpper {
-                let row = load(rows + u * rowStride + d)
-                sum0 += SIMD4(repeating: w0[u * weightStride]) * row
-                sum1 += SIMD4(repeating: w1[u * weightStride]) * row
-                sum2 += SIMD4(repeating: w2[u * weightStride]) * row
-                sum3 += SIMD4(repeating: w3[u * weightStride]) * row
-            }
-            UnsafeMutableRawPointer(t0 + d).storeBytes(of: sum0, as: SIMD4<Double>.self)
-            UnsafeMutableRawPointer(t1 + d).storeBytes(of: sum1, as: SIMD4<Double>.self)
-            UnsafeMutableRawPointer(t2 + d).storeBytes(of: sum2, as: SIMD4<Double>.self)
-            UnsafeMutableRawPointer(t3 + d).storeBytes(of: sum3, as: SIMD4<Double>.self)
+            fourChains(SIMD4<Double>.self, at: d)
             d += 4
         }
         for j in 0..<4 {
