@@ -32,6 +32,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "With an experiment file: the tuning config (by name) whose method tune_prefix or tune_weights (by its kind) times, instead of the first of that kind.")
     var tuning: String?
 
+    @Flag(name: .long, help: "Time the Dense products of a training step one shape at a time (forward, input gradient, kernel gradient) instead of the phases.")
+    var products = false
+
     @Flag(name: .long, help: "Print one JSON object on stdout instead of a table.")
     var json = false
 
@@ -71,6 +74,10 @@ struct BenchCommand: ParsableCommand {
                 let name = torso ?? "all"
                 settings = try (name == "all" ? Benchmark.torsoNames : [name]).map { try Benchmark.demoSetting(torso: $0) }
             }
+            if products {
+                try timeProducts(settings)
+                return
+            }
             var runs: [Benchmark.Run] = []
             if !json {
                 print("torso        phase         threads  steps  seconds  s/step    tokens/s   GFLOP/s  cpu s/step")
@@ -98,6 +105,35 @@ struct BenchCommand: ParsableCommand {
                 print("{\"runs\": [" + objects.joined(separator: ", ") + "]}")
             }
         }
+    }
+
+    /// `--products`: each setting's Dense products, `--steps` calls each.
+    func timeProducts(_ settings: [Benchmark.Setting]) throws {
+        if !phase.isEmpty { throw ThunniniError("--products times products, not phases: drop --phase") }
+        var lines: [String] = []
+        if !json { print("torso        product          rows  inner  columns  threads  calls  s/call    GFLOP/s") }
+        for setting in settings {
+            for product in Benchmark.products(setting) {
+                let run = try Benchmark.time(product, calls: steps)
+                let (inner, columns) = switch product.kind {
+                case .forward: (product.inFeatures, product.outFeatures)
+                case .inputGradient: (product.outFeatures, product.inFeatures)
+                case .kernelGradient: (product.rows, product.outFeatures)
+                }
+                let rows = product.kind == .kernelGradient ? product.inFeatures : product.rows
+                if json {
+                    lines.append("{\"torso\": \"\(setting.torso.torsoType)\", \"product\": \"\(product.kind.rawValue)\", "
+                                 + "\"rows\": \(rows), \"inner\": \(inner), \"columns\": \(columns), \"threads\": \(run.threads), "
+                                 + "\"calls\": \(run.calls), \"seconds_per_call\": \(format(run.secondsPerCall)), "
+                                 + "\"gflop_per_s\": \(format(run.gflopPerSecond))}")
+                } else {
+                    print(pad(setting.torso.torsoType, 12) + " " + pad(product.kind.rawValue, 15)
+                          + String(format: " %6d %6d %8d %8d %6d %8.4f %10.2f", rows, inner, columns, run.threads, run.calls,
+                                   run.secondsPerCall, run.gflopPerSecond))
+                }
+            }
+        }
+        if json { print("{\"products\": [" + lines.joined(separator: ", ") + "]}") }
     }
 
     func format(_ value: Double) -> String { String(format: "%.6g", value) }

@@ -81,4 +81,14 @@ public enum DenseWithLoRA {
                                    loraOutKernel: outer.kernel, loraOutBias: outer.bias)
         return (main.input + inner.input, gradients)
     }
+
+    /// dL/dx alone: the same bits as `backward(...).input` (the same
+    /// input-gradient products, added in the same order), without the
+    /// weight-gradient products (for prefix tuning).
+    public static func inputGradient(_ dy: Tensor, cache: Cache, parameters p: Parameters) -> Tensor {
+        let main = Dense.inputGradient(dy, x: cache.input, kernel: p.kernel, hasBias: p.bias != nil)
+        guard p.loraInKernel != nil, let loraOut = p.loraOutKernel, let hidden = cache.loraHidden else { return main }
+        let dHidden = Dense.inputGradient(dy, x: hidden, kernel: loraOut, hasBias: p.loraOutBias != nil)
+        return main + Dense.inputGradient(dHidden, x: cache.input, kernel: p.loraInKernel!, hasBias: false)
+    }
 }

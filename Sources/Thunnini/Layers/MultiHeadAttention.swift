@@ -176,12 +176,29 @@ public enum MultiHeadAttention {
     /// `dq_t += sum_s dS[t,s] k_s / sqrt(d)`, `dk_s += sum_t dS[t,s] q_t / sqrt(d)`.
     public static func backward(_ dy: Tensor, cache: Cache,
                                 parameters p: Parameters) -> (input: Tensor, parameters: Parameters) {
+        let all = backward(dy, cache: cache, parameters: p, parameterGradients: true)
+        return (all.input, all.parameters!)
+    }
+
+    /// dL/dx alone: the same bits as `backward(...).input`, without the
+    /// projections' weight-gradient products (for prefix tuning).
+    public static func inputGradient(_ dy: Tensor, cache: Cache, parameters p: Parameters) -> Tensor {
+        backward(dy, cache: cache, parameters: p, parameterGradients: false).input
+    }
+
+    /// `backward`, or with `parameterGradients: false` the input gradient
+    /// alone (`parameters` is then nil): every input gradient is computed
+    /// by the same operations either way.
+    static func backward(_ dy: Tensor, cache: Cache, parameters p: Parameters,
+                         parameterGradients: Bool) -> (input: Tensor, parameters: Parameters?) {
         let (batch, length, width) = (cache.q.shape[0], cache.q.shape[1], cache.q.shape[2])
         precondition(dy.shape == [batch, length, width], "attention upstream gradient \(dy.shape) != [\(batch), \(length), \(width)]")
         let headCount = cache.headCount
         let (q, k, v, probabilities) = (cache.q, cache.k, cache.v, cache.probabilities)
 
-        let (dMerged, outputGradients) = DenseWithLoRA.backward(dy, cache: cache.output, parameters: p.output)
+        let (dMerged, outputGradients): (Tensor, DenseWithLoRA.Parameters?) = parameterGradients
+            ? DenseWithLoRA.backward(dy, cache: cache.output, parameters: p.output)
+            : (DenseWithLoRA.inputGradient(dy, cache: cache.output, parameters: p.output), nil)
 
         var dq = Tensor.zeros([batch, length, width])
         var dk = Tensor.zeros([batch, length, width])
@@ -240,9 +257,11 @@ public enum MultiHeadAttention {
         }
     }
 
-    /// The q/k LayerNorms and the three input projections, after the heads.
+    /// The q/k LayerNorms and the three input projections, after the heads;
+    /// without `outputGradients` (the input gradient alone) no parameter
+    /// gradient is computed.
     static func finishBackward(dq dqHeads: Tensor, dk dkHeads: Tensor, dv: Tensor, cache: Cache, parameters p: Parameters,
-                               outputGradients: DenseWithLoRA.Parameters) -> (input: Tensor, parameters: Parameters) {
+                               outputGradients: DenseWithLoRA.Parameters?) -> (input: Tensor, parameters: Parameters?) {
         var dq = dqHeads
         var dk = dkHeads
 
@@ -261,6 +280,11 @@ public enum MultiHeadAttention {
             keyNormScaleGradient = keyNormGradients.scale
         }
 
+        guard let outputGradients else {
+            return (DenseWithLoRA.inputGradient(dq, cache: cache.query, parameters: p.query)
+                        + DenseWithLoRA.inputGradient(dk, cache: cache.key, parameters: p.key)
+                        + DenseWithLoRA.inputGradient(dv, cache: cache.value, parameters: p.value), nil)
+        }
         let (dxQuery, queryGradients) = DenseWithLoRA.backward(dq, cache: cache.query, parameters: p.query)
         let (dxKey, keyGradients) = DenseWithLoRA.backward(dk, cache: cache.key, parameters: p.key)
         let (dxValue, valueGradients) = DenseWithLoRA.backward(dv, cache: cache.value, parameters: p.value)

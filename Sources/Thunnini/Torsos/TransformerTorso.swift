@@ -184,16 +184,16 @@ public struct TransformerTorso: Torso {
         backwardPass(dOutput, forward: forward, parameters: p, parameterGradients: true)
     }
 
-    /// The input gradient without the MLP's weight-gradient products (its
-    /// two Dense layers hold most of the layer's weights); the same bits as
+    /// The input gradient without any weight-gradient product (the MLP's,
+    /// the attention projections' and their adapters'); the same bits as
     /// `backward(...).input`, since every input gradient is computed by the
     /// same operations either way.
     public func inputGradient(_ dOutput: Tensor, forward: TorsoForward, parameters p: ParameterTree) -> Tensor {
         backwardPass(dOutput, forward: forward, parameters: p, parameterGradients: false).input
     }
 
-    /// The backward pass; without `parameterGradients` the MLP's Dense
-    /// layers compute their input gradients alone and no parameter
+    /// The backward pass; without `parameterGradients` the Dense layers and
+    /// the attention compute their input gradients alone and no parameter
     /// gradient is returned.
     func backwardPass(_ dOutput: Tensor, forward: TorsoForward, parameters p: ParameterTree,
                       parameterGradients: Bool) -> (input: Tensor, parameters: [String: Tensor]) {
@@ -217,7 +217,8 @@ public struct TransformerTorso: Torso {
             let gDense0 = denseBackward(dWidened, x: c.mlpInput, kernel: d0.kernel)
             let gMlpNorm = LayerNorm.backward(gDense0.input, x: c.afterAttention, scale: ln1.scale, cache: c.mlpNorm, hasBias: true)
             let dAfterAttention = dBeforeFinal + gMlpNorm.input
-            let gAttention = MultiHeadAttention.backward(dAfterAttention, cache: c.attention, parameters: attentionParameters(layer, p))
+            let gAttention = MultiHeadAttention.backward(dAfterAttention, cache: c.attention, parameters: attentionParameters(layer, p),
+                                                         parameterGradients: parameterGradients)
             let gAttentionNorm = LayerNorm.backward(gAttention.input, x: c.input, scale: ln0.scale, cache: c.attentionNorm, hasBias: true)
             dh = dAfterAttention + gAttentionNorm.input
 
@@ -231,7 +232,7 @@ public struct TransformerTorso: Torso {
                 gradients[path("Dense_\(index)", "kernel")] = g.kernel
                 if let bias = g.bias { gradients[path("Dense_\(index)", "bias")] = bias }
             }
-            storeAttentionGradients(layer, gAttention.parameters, into: &gradients)
+            storeAttentionGradients(layer, gAttention.parameters!, into: &gradients)
         }
         return (PositionalEncoding.backward(dh), gradients)
     }
