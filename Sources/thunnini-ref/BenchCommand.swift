@@ -111,7 +111,11 @@ struct BenchCommand: ParsableCommand {
     func timeProducts(_ settings: [Benchmark.Setting]) throws {
         if !phase.isEmpty { throw ThunniniError("--products times products, not phases: drop --phase") }
         var lines: [String] = []
-        if !json { print("torso        product          rows  inner  columns  threads  calls  s/call    GFLOP/s") }
+        let peak = Benchmark.measuredPeak()
+        if !json {
+            print(String(format: "float64 peak on %d thread(s), measured: %.1f GFLOP/s (Docs/performance.md)", Parallel.threadCount, peak))
+            print("torso        product          rows  inner  columns  threads  calls  s/call    GFLOP/s  of peak")
+        }
         for setting in settings {
             for product in Benchmark.products(setting) {
                 let run = try Benchmark.time(product, calls: steps)
@@ -125,15 +129,17 @@ struct BenchCommand: ParsableCommand {
                     lines.append("{\"torso\": \"\(setting.torso.torsoType)\", \"product\": \"\(product.kind.rawValue)\", "
                                  + "\"rows\": \(rows), \"inner\": \(inner), \"columns\": \(columns), \"threads\": \(run.threads), "
                                  + "\"calls\": \(run.calls), \"seconds_per_call\": \(format(run.secondsPerCall)), "
-                                 + "\"gflop_per_s\": \(format(run.gflopPerSecond))}")
+                                 + "\"gflop_per_s\": \(format(run.gflopPerSecond)), \"of_peak\": \(format(run.gflopPerSecond / peak))}")
                 } else {
                     print(pad(setting.torso.torsoType, 12) + " " + pad(product.kind.rawValue, 15)
-                          + String(format: " %6d %6d %8d %8d %6d %8.4f %10.2f", rows, inner, columns, run.threads, run.calls,
-                                   run.secondsPerCall, run.gflopPerSecond))
+                          + String(format: " %6d %6d %8d %8d %6d %8.4f %10.2f %7.0f%%", rows, inner, columns, run.threads, run.calls,
+                                   run.secondsPerCall, run.gflopPerSecond, 100 * run.gflopPerSecond / peak))
                 }
             }
         }
-        if json { print("{\"products\": [" + lines.joined(separator: ", ") + "]}") }
+        if json {
+            print("{\"peak_gflop_per_s\": \(format(peak)), \"products\": [" + lines.joined(separator: ", ") + "]}")
+        }
     }
 
     func format(_ value: Double) -> String { String(format: "%.6g", value) }

@@ -40,6 +40,14 @@ final class WorkerPool: @unchecked Sendable {
     private var body: ((Int) -> Void)?
     /// Guarded by `growth`.
     private var workerCount = 0
+    /// How long a new worker thread waits before it starts looking for
+    /// work, in microseconds: 0, except in a test that makes a worker start
+    /// after the section it was created for has been published.
+    private let workerStartDelay: UInt32
+
+    init(workerStartDelay: UInt32 = 0) {
+        self.workerStartDelay = workerStartDelay
+    }
 
     /// Atomic loads a waiting thread spins before it yields (the caller) or
     /// sleeps (a worker): a few microseconds, longer than the gap between
@@ -127,8 +135,17 @@ final class WorkerPool: @unchecked Sendable {
         growth.lock()
         defer { growth.unlock() }
         guard workerCount < count else { return }
+        // The generation before the section about to be published: a new
+        // thread that starts after it was published (thread start-up takes
+        // longer than publishing) must still take part in it, not wait for
+        // the next one.
+        let seen = ClaimState.generation(claimState.load(ordering: .acquiring))
         while workerCount < count {
-            let thread = Thread { [unowned self] in self.workerLoop() }
+            let delay = workerStartDelay
+            let thread = Thread { [unowned self] in
+                if delay > 0 { usleep(delay) }
+                self.workerLoop(seen: seen)
+            }
             thread.name = "thunnini-worker-\(workerCount)"
             thread.start()
             workerCount += 1
@@ -136,8 +153,9 @@ final class WorkerPool: @unchecked Sendable {
         updateSpinning()
     }
 
-    private func workerLoop() {
-        var seen = ClaimState.generation(claimState.load(ordering: .acquiring))
+    /// Runs the chunks of every section after generation `seen`.
+    private func workerLoop(seen start: Int) {
+        var seen = start
         while true {
             var spins = 0
             var spinUntil: UInt64 = 0

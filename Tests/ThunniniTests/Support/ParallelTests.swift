@@ -88,6 +88,35 @@ import Testing
         #expect(failures == 0)
     }
 
+    /// A new pool's first section runs on its new worker too, even when the
+    /// worker thread starts (50 ms late here) after the section was
+    /// published: chunk 0 (the caller's) waits until another thread has run
+    /// chunk 1. Fails (after the five-second wait) if a late worker skips
+    /// the section, as one did that took the generation current at its
+    /// start as already seen: the caller then ran both chunks alone.
+    @Test("a new pool's first section runs on its new worker, not on the caller alone")
+    func firstSectionUsesNewWorker() {
+        let pool = WorkerPool(workerStartDelay: 50_000)
+        let secondDone = Atomic<Bool>(false)
+        let ranConcurrently = Atomic<Bool>(false)
+        pool.run(chunks: 2) { chunk in
+            if chunk == 1 {
+                secondDone.store(true, ordering: .releasing)
+                return
+            }
+            let deadline = DispatchTime.now().uptimeNanoseconds + 5_000_000_000
+            while DispatchTime.now().uptimeNanoseconds < deadline {
+                if secondDone.load(ordering: .acquiring) {
+                    ranConcurrently.store(true, ordering: .relaxed)
+                    return
+                }
+                usleep(100)
+            }
+        }
+        let concurrent = ranConcurrently.load(ordering: .relaxed)
+        #expect(concurrent, "chunk 1 did not run while chunk 0 waited")
+    }
+
     /// A section started from inside a chunk (nested) runs inline instead of
     /// waiting for the busy pool, which would deadlock.
     @Test("nested sections complete and visit every index once")
