@@ -119,12 +119,7 @@ struct BenchCommand: ParsableCommand {
         for setting in settings {
             for product in Benchmark.products(setting) {
                 let run = try Benchmark.time(product, calls: steps)
-                let (inner, columns) = switch product.kind {
-                case .forward: (product.inFeatures, product.outFeatures)
-                case .inputGradient: (product.outFeatures, product.inFeatures)
-                case .kernelGradient: (product.rows, product.outFeatures)
-                }
-                let rows = product.kind == .kernelGradient ? product.inFeatures : product.rows
+                let (rows, inner, columns) = product.shape
                 if json {
                     lines.append("{\"torso\": \"\(setting.torso.torsoType)\", \"product\": \"\(product.kind.rawValue)\", "
                                  + "\"rows\": \(rows), \"inner\": \(inner), \"columns\": \(columns), \"threads\": \(run.threads), "

@@ -70,8 +70,9 @@ public enum Benchmark {
             elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             let prefixLength = prefix?.shape[0] ?? 0
             tokensPerStep = update.data.batchSize * update.data.sequenceLength
-            flopsPerStep = 3 * forwardFlops(setting, batch: update.data.batchSize, length: update.data.sequenceLength,
-                                            prefixLength: prefixLength)
+            // A prefix method's backward pass computes input gradients only.
+            flopsPerStep = (method.isPrefixMethod ? 2 : 3)
+                * forwardFlops(setting, batch: update.data.batchSize, length: update.data.sequenceLength, prefixLength: prefixLength)
         } else if phase == .evaluate, let evaluation = setting.evaluation {
             let (data, batchSize) = (evaluation.data, evaluation.batchSize)
             let sequences = try makeDataGenerator(data).generate(key: RandomKey(seed: 9)).sequences
@@ -104,7 +105,8 @@ public enum Benchmark {
     /// of `length` tokens: 2 per multiply-add of each matrix product, over
     /// all `1 + K + T` positions. A backward pass costs twice the forward (one
     /// product for the input gradient, one for the kernel gradient), so a
-    /// training step is 3x.
+    /// training step is 3x; a prefix method's step, whose backward pass
+    /// computes input gradients only, 2x.
     public static func forwardFlops(_ setting: Setting, batch: Int, length: Int, prefixLength: Int) -> Double {
         let positions = Double(batch * (1 + prefixLength + length))
         let vocab = Double(setting.predictor.tokenDimensionality)

@@ -20,6 +20,17 @@ extension Benchmark {
         /// Rows of x (positions of the batch).
         public var rows: Int
 
+        /// The product as the kernel computes it, `C [rows, columns] =
+        /// A [rows, inner] B [inner, columns]`: a kernel gradient `x^T dy` is
+        /// `[in, rows] x [rows, out]`.
+        public var shape: (rows: Int, inner: Int, columns: Int) {
+            switch kind {
+            case .forward: (rows, inFeatures, outFeatures)
+            case .inputGradient: (rows, outFeatures, inFeatures)
+            case .kernelGradient: (inFeatures, rows, outFeatures)
+            }
+        }
+
         /// Two per multiply-add.
         public var flops: Double { 2 * Double(rows) * Double(inFeatures) * Double(outFeatures) }
     }

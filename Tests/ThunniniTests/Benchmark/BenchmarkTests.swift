@@ -19,6 +19,29 @@ import Testing
         #expect(Benchmark.forwardFlops(setting, batch: 128, length: 50, prefixLength: 6) == 128 * 57 * perPosition)
     }
 
+    /// `bench --products` times the Dense products a pretraining step runs:
+    /// for the demo transformer (E = 16, hidden [64, 32], widening 4) the
+    /// projection [16, 16] and the MLP kernels [16, 256], [256, 16],
+    /// [16, 128], [128, 16], each as forward, input and kernel gradient,
+    /// over 128 x (1 + 50) positions (BOS included); for the demo LSTM the
+    /// fused gate kernels [16 + 64, 256] and [64 + 32, 128] over the batch of
+    /// one time step. Catches rows counted without BOS, the MLP's width
+    /// without the widening, a repeated shape, or a kind left out.
+    @Test func productsAreTheStepsDenseShapes() throws {
+        let transformer = Benchmark.products(try Benchmark.demoSetting(torso: "Transformer"))
+        let kernels = [(16, 16), (16, 256), (256, 16), (16, 128), (128, 16)]
+        let expected = kernels.flatMap { kernel in
+            Benchmark.Product.Kind.allCases.map {
+                Benchmark.Product(kind: $0, inFeatures: kernel.0, outFeatures: kernel.1, rows: 128 * 51)
+            }
+        }
+        #expect(transformer == expected)
+        #expect(transformer.first?.flops == Double(2 * 128 * 51 * 16 * 16))
+        let lstm = Benchmark.products(try Benchmark.demoSetting(torso: "LSTM"))
+        #expect(lstm.map { [$0.inFeatures, $0.outFeatures, $0.rows] } == [[80, 256, 128], [80, 256, 128], [80, 256, 128],
+                                                                          [96, 128, 128], [96, 128, 128], [96, 128, 128]])
+    }
+
     /// The demo setting times all four phases on one source, with the
     /// methods the issue names (soft prefix, embedding).
     @Test func demoSettingHasEveryPhase() throws {
@@ -69,7 +92,8 @@ import Testing
 
     /// One step of each phase runs at the file's shapes: tokens per step
     /// are the tuning source's for tuning, the evaluation source's for
-    /// evaluation, and the FLOP count follows the prefix length.
+    /// evaluation, and the FLOP count follows the prefix length and the
+    /// products the step runs (no weight gradients in a prefix step).
     @Test func experimentPhasesRunAtTheFileShapes() throws {
         var spec = smallSpec()
         spec.pretraining?.dataConfig = .dirichletCategorical(.init(batchSize: 5, sequenceLength: 7, vocabSize: 2, alphas: [1, 1]))
@@ -80,7 +104,8 @@ import Testing
         #expect(runs.map(\.tokensPerStep) == [5 * 7, 4 * 6, 4 * 6, 3 * 9])
         #expect(runs[0].flopsPerStep == 3 * Benchmark.forwardFlops(setting, batch: 5, length: 7, prefixLength: 0))
         let prefixRun = runs[1], weightRun = runs[2]
-        #expect(prefixRun.flopsPerStep == 3 * Benchmark.forwardFlops(setting, batch: 4, length: 6, prefixLength: 2))
+        // A prefix step's backward pass has no weight-gradient products: 2x.
+        #expect(prefixRun.flopsPerStep == 2 * Benchmark.forwardFlops(setting, batch: 4, length: 6, prefixLength: 2))
         #expect(weightRun.flopsPerStep == 3 * Benchmark.forwardFlops(setting, batch: 4, length: 6, prefixLength: 0))
         #expect(runs[3].flopsPerStep == Benchmark.forwardFlops(setting, batch: 3, length: 9, prefixLength: 0))
         #expect(runs.allSatisfy { $0.torso == "Transformer" && $0.steps == 1 && $0.seconds > 0 })

@@ -163,6 +163,25 @@ import Testing
         }
     }
 
+    /// `bench --products --json` prints one object: the measured peak and a
+    /// row per Dense product of smoke.json's step (Linear torso E = 4,
+    /// hidden [4]: one kernel [4, 4] over 8 x 11 positions, three kinds),
+    /// with the product's shape as the kernel computes it (a kernel
+    /// gradient is [in, rows] x [rows, out]). Catches the phases' table
+    /// printed instead, or rows and inner swapped for a kernel gradient.
+    @Test func benchProductsPrintsThePeakAndEachShape() throws {
+        let outcome = try run(["bench", example("smoke.json"), "--products", "--steps", "1", "--threads", "1", "--json"])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any]
+        #expect((object?["peak_gflop_per_s"] as? Double ?? 0) > 0)
+        let products = try #require(object?["products"] as? [[String: Any]])
+        #expect(products.compactMap { $0["product"] as? String } == ["forward", "input_gradient", "kernel_gradient"])
+        let shapes = products.map { [$0["rows"] as? Int ?? -1, $0["inner"] as? Int ?? -1, $0["columns"] as? Int ?? -1] }
+        #expect(shapes == [[88, 4, 4], [88, 4, 4], [4, 88, 4]])
+        let withPhase = try run(["bench", example("smoke.json"), "--products", "--phase", "pretrain"])
+        expectOneErrorLine(withPhase, mentioning: "--phase")
+    }
+
     /// bench's bad input ends in one error line naming it, with nothing on stdout.
     @Test func benchRefusesBadInput() throws {
         let both = try run(["bench", example("smoke.json"), "--torso", "LSTM"])
