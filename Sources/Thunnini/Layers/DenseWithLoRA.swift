@@ -55,8 +55,16 @@ public enum DenseWithLoRA {
         public var loraHidden: Tensor?
     }
 
-    /// `y = x W (+ b) + (x A) B (+ b_B)` on the last axis of `x`.
+    /// `y = x W (+ b) + (x A) B (+ b_B)` on the last axis of `x`: the
+    /// fused fast kernel (`DenseWithLoRA+Fast.swift`), or the three Dense
+    /// layers one after the other under `KernelMode.useReferenceKernels`.
     public static func forward(_ x: Tensor, parameters p: Parameters) -> (output: Tensor, cache: Cache) {
+        KernelMode.useReferenceKernels ? forwardUnfused(x, parameters: p) : forwardFast(x, parameters: p)
+    }
+
+    /// The specification: the main layer, the adapter's two layers, and the
+    /// sum `y += (x A) B (+ b_B)`, each over the whole tensor.
+    public static func forwardUnfused(_ x: Tensor, parameters p: Parameters) -> (output: Tensor, cache: Cache) {
         var y = Dense.forward(x, kernel: p.kernel, bias: p.bias)
         guard let loraIn = p.loraInKernel, let loraOut = p.loraOutKernel else {
             return (y, Cache(input: x, loraHidden: nil))
@@ -68,9 +76,19 @@ public enum DenseWithLoRA {
 
     /// Vector-Jacobian product: the main path as in `Dense`, the adapter by
     /// the chain rule through `h = x A`: `dB = h^T dy`, `db_B = sum dy`,
-    /// `dh = dy B^T`, `dA = x^T dh`, and `dx = dy W^T + dh A^T`.
+    /// `dh = dy B^T`, `dA = x^T dh`, and `dx = dy W^T + dh A^T`. The fused
+    /// fast kernel, or `backwardUnfused` under `KernelMode.useReferenceKernels`.
     public static func backward(_ dy: Tensor, cache: Cache,
                                 parameters p: Parameters) -> (input: Tensor, parameters: Parameters) {
+        if KernelMode.useReferenceKernels { return backwardUnfused(dy, cache: cache, parameters: p) }
+        let all = backwardFast(dy, cache: cache, parameters: p, parameterGradients: true)
+        return (all.input, all.parameters!)
+    }
+
+    /// The specification of `backward`: three Dense backward passes and the
+    /// sum of the two input gradients, each over the whole tensor.
+    public static func backwardUnfused(_ dy: Tensor, cache: Cache,
+                                       parameters p: Parameters) -> (input: Tensor, parameters: Parameters) {
         let main = Dense.backward(dy, x: cache.input, kernel: p.kernel, hasBias: p.bias != nil)
         guard let loraIn = p.loraInKernel, let loraOut = p.loraOutKernel, let hidden = cache.loraHidden else {
             return (main.input, Parameters(kernel: main.kernel, bias: main.bias))
@@ -86,9 +104,12 @@ public enum DenseWithLoRA {
     /// input-gradient products, added in the same order), without the
     /// weight-gradient products (for prefix tuning).
     public static func inputGradient(_ dy: Tensor, cache: Cache, parameters p: Parameters) -> Tensor {
-        let main = Dense.inputGradient(dy, x: cache.input, kernel: p.kernel, hasBias: p.bias != nil)
-        guard p.loraInKernel != nil, let loraOut = p.loraOutKernel, let hidden = cache.loraHidden else { return main }
-        let dHidden = Dense.inputGradient(dy, x: hidden, kernel: loraOut, hasBias: p.loraOutBias != nil)
-        return main + Dense.inputGradient(dHidden, x: cache.input, kernel: p.loraInKernel!, hasBias: false)
+        if KernelMode.useReferenceKernels {
+            let main = Dense.inputGradient(dy, x: cache.input, kernel: p.kernel, hasBias: p.bias != nil)
+            guard let loraIn = p.loraInKernel, let loraOut = p.loraOutKernel, let hidden = cache.loraHidden else { return main }
+            let dHidden = Dense.inputGradient(dy, x: hidden, kernel: loraOut, hasBias: p.loraOutBias != nil)
+            return main + Dense.inputGradient(dHidden, x: cache.input, kernel: loraIn, hasBias: false)
+        }
+        return backwardFast(dy, cache: cache, parameters: p, parameterGradients: false).input
     }
 }

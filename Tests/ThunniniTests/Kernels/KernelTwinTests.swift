@@ -144,6 +144,49 @@ struct KernelTwinTests {
         }
     }
 
+    // Rows across several 64-row blocks (and 3 threads' chunks), widths
+    // with and without a remainder after eight columns, ranks 1, 4 and 5.
+    /// The fused adapter (`DenseWithLoRA+Fast.swift`) against the unfused
+    /// passes under the reference kernels: output, h, input gradient (with
+    /// and without the weight gradients) and every weight gradient, with
+    /// and without biases, at 1 and 3 threads. Fails if the adapter's term
+    /// started from zero instead of b_B, was added into the wrong rows or
+    /// columns of a block, summed its rank terms in another order, or if
+    /// the input gradient lost the dh A^T term.
+    @Test("DenseWithLoRA fused forward and backward equal the unfused passes",
+          arguments: [(1, 3, 1, 5), (9, 16, 4, 16), (70, 12, 5, 19), (150, 40, 4, 24)])
+    func denseWithLoRA(rows: Int, inFeatures: Int, rank: Int, outFeatures: Int) {
+        var generator = LayerTestGenerator(seed: UInt64(rows * 31 + inFeatures * 7 + rank * 3 + outFeatures))
+        let x = generator.tensor([rows, inFeatures])
+        let dy = generator.tensor([rows, outFeatures])
+        for withBias in [false, true] {
+            let p = DenseWithLoRA.Parameters(kernel: generator.tensor([inFeatures, outFeatures]),
+                                             bias: withBias ? generator.tensor([outFeatures]) : nil,
+                                             loraInKernel: generator.tensor([inFeatures, rank]),
+                                             loraOutKernel: generator.tensor([rank, outFeatures]),
+                                             loraOutBias: withBias ? generator.tensor([outFeatures]) : nil)
+            let (reference, referenceGradients) = KernelMode.$useReferenceKernels.withValue(true) {
+                let forward = DenseWithLoRA.forward(x, parameters: p)
+                return (forward, DenseWithLoRA.backward(dy, cache: forward.cache, parameters: p))
+            }
+            for threads in [1, 3] {
+                Parallel.$threadCountOverride.withValue(threads) {
+                    let fast = DenseWithLoRA.forward(x, parameters: p)
+                    #expect(Self.sameBits(fast.output, reference.output), "output, bias \(withBias), \(threads) threads")
+                    #expect(Self.sameBits(fast.cache.loraHidden!, reference.cache.loraHidden!), "h")
+                    let gradients = DenseWithLoRA.backward(dy, cache: fast.cache, parameters: p)
+                    #expect(Self.sameBits(gradients.input, referenceGradients.input), "dx, bias \(withBias), \(threads) threads")
+                    #expect(Self.sameBits(DenseWithLoRA.inputGradient(dy, cache: fast.cache, parameters: p), referenceGradients.input))
+                    let (g, r) = (gradients.parameters, referenceGradients.parameters)
+                    #expect(Self.sameBits(g.kernel, r.kernel) && Self.sameBits(g.loraInKernel!, r.loraInKernel!)
+                            && Self.sameBits(g.loraOutKernel!, r.loraOutKernel!), "weight gradients")
+                    #expect((g.bias == nil && r.bias == nil) || Self.sameBits(g.bias!, r.bias!))
+                    #expect((g.loraOutBias == nil && r.loraOutBias == nil) || Self.sameBits(g.loraOutBias!, r.loraOutBias!))
+                }
+            }
+        }
+    }
+
     // (70, 9, 3, 6): a block of four steps holds 280 rows, so the block's
     // single weight-gradient product crosses the matrix product's k block.
     @Test("LSTM forward (every cached tensor) and backward twins, with and without a cell gradient",
