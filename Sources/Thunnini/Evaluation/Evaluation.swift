@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Evaluation of a (tuned) predictor on sequences (the original's `evaluation.py`).
 public enum Evaluation {
     /// Per-sequence results of one predictor on one set of sequences.
@@ -21,26 +23,34 @@ public enum Evaluation {
     /// results (asserted bit for bit in the tests); the cap keeps each
     /// forward pass's activations in memory that the allocator reuses from
     /// chunk to chunk instead of fresh pages (page faults) for every pass.
+    /// On several threads a transformer's or linear torso's chunk is split
+    /// into one share per thread, and the shares run as passes side by
+    /// side, one per thread (`passesPerThread`), when there are at least as
+    /// many as threads.
     public static func evaluate(predictor: Predictor, parameters: ParameterTree, sequences: Tensor,
                                 prefix: Prefix = .none, batchSize: Int? = nil) throws -> Result {
         try predictor.checkInputs(sequences: sequences, prefix: prefix)
         let (total, length) = (sequences.shape[0], sequences.shape[1])
-        let chunk = chunkSize(batchSize: batchSize, total: total, predictor: predictor.config, torso: predictor.torsoConfig,
-                              inputLength: 1 + prefix.length + length)
+        let inputLength = 1 + prefix.length + length
         // Only what the result holds is kept from each chunk's pass (not its
         // logits, inputs or torso input).
-        var logProbabilities: [Tensor] = [], instantLosses: [Tensor] = []
-        var states: [[String: Tensor]] = [], prefixStates: [[String: Tensor]] = []
-        var start = 0
-        while start < total {
-            let count = min(chunk, total - start)
-            let part = try predictor.forward(parameters: parameters, sequences: rows(sequences, start, count), prefix: prefix,
-                                             forBackward: false)
-            logProbabilities.append(part.logProbabilities)
-            instantLosses.append(part.instantLosses)
-            if let partStates = part.states { states.append(partStates) }
-            if let partPrefixStates = part.prefixStates { prefixStates.append(partPrefixStates) }
-            start += count
+        func pass(_ start: Int, _ count: Int) throws -> Part {
+            let output = try predictor.forward(parameters: parameters, sequences: rows(sequences, start, count), prefix: prefix,
+                                               forBackward: false)
+            return Part(logProbabilities: output.logProbabilities, instantLosses: output.instantLosses,
+                        states: output.states, prefixStates: output.prefixStates)
+        }
+        let threads = Parallel.threadCount
+        let chunk = chunkSize(batchSize: batchSize, total: total, predictor: predictor.config, torso: predictor.torsoConfig,
+                              inputLength: inputLength)
+        // On several threads, chunks of a thread's share run side by side:
+        // together never more sequences at once than one chunk.
+        let share = chunk / threads
+        let parts: [Part]
+        if threads > 1, runsChunksPerThread(predictor.torsoConfig), share >= 1, (total + share - 1) / share >= threads {
+            parts = try passesPerThread(total: total, chunk: share, threads: threads, pass)
+        } else {
+            parts = try stride(from: 0, to: total, by: chunk).map { try pass($0, min(chunk, total - $0)) }
         }
         func joined(_ parts: [[String: Tensor]]) -> [String: Tensor]? {
             guard let first = parts.first else { return nil }
@@ -48,8 +58,64 @@ public enum Evaluation {
             for name in first.keys { joined[name] = concatenate(parts.map { $0[name]! }) }
             return joined
         }
-        return Result(logProbabilities: concatenate(logProbabilities), instantLosses: concatenate(instantLosses),
-                      states: joined(states), prefixStates: joined(prefixStates))
+        let result = Result(logProbabilities: concatenate(parts.map(\.logProbabilities)),
+                            instantLosses: concatenate(parts.map(\.instantLosses)),
+                            states: joined(parts.compactMap(\.states)), prefixStates: joined(parts.compactMap(\.prefixStates)))
+        return result
+    }
+
+    /// What `evaluate` keeps of one chunk's forward pass.
+    struct Part {
+        var logProbabilities: Tensor
+        var instantLosses: Tensor
+        var states: [String: Tensor]?
+        var prefixStates: [String: Tensor]?
+    }
+
+    /// Whether `evaluate` may run whole chunks on separate threads (each
+    /// pass on one thread) instead of each pass on every thread: for torsos
+    /// whose chunks `chunkSize` bounds by memory per thread (a transformer,
+    /// a linear torso). An LSTM's products take a chunk's sequences as rows,
+    /// so it keeps few large chunks, each on every thread.
+    static func runsChunksPerThread(_ torso: TorsoConfig) -> Bool {
+        if case .lstm = torso { return false }
+        return true
+    }
+
+    /// The chunks of `chunk` sequences (the last one shorter), each a pass on
+    /// one thread, `threads` passes at a time: each thread takes the next
+    /// chunk not yet taken until none is left (so a slower core takes
+    /// fewer), and the parts come back in sequence order. The first error
+    /// thrown (by chunk order) is rethrown after every pass has ended. A
+    /// pass does not depend on the thread that runs it (every kernel gives
+    /// the same bits at any thread count), so neither does the result.
+    static func passesPerThread(total: Int, chunk: Int, threads: Int,
+                                _ pass: (_ start: Int, _ count: Int) throws -> Part) throws -> [Part] {
+        let chunkCount = (total + chunk - 1) / chunk
+        let slots = UnsafeMutablePointer<Swift.Result<Part, Error>?>.allocate(capacity: chunkCount)
+        slots.initialize(repeating: nil, count: chunkCount)
+        defer {
+            slots.deinitialize(count: chunkCount)
+            slots.deallocate()
+        }
+        let shared = SharedSlots(base: slots)
+        let next = Atomic<Int>(0)
+        Parallel.forEachChunk(of: threads) { _ in
+            Parallel.$threadCountOverride.withValue(1) {
+                while true {
+                    let index = next.add(1, ordering: .relaxed).oldValue
+                    guard index < chunkCount else { return }
+                    let start = index * chunk
+                    shared.base[index] = Swift.Result { try pass(start, min(chunk, total - start)) }
+                }
+            }
+        }
+        return try (0..<chunkCount).map { try slots[$0]!.get() }
+    }
+
+    /// The result slots of `passesPerThread`, written by one thread each.
+    struct SharedSlots: @unchecked Sendable {
+        let base: UnsafeMutablePointer<Swift.Result<Part, Error>?>
     }
 
     /// The most sequences one forward pass of `evaluate` takes.
@@ -73,8 +139,9 @@ public enum Evaluation {
     /// sequences as rows, so they want many) at most as many as keep the
     /// pass's activations (`MemoryEstimate.forwardActivationsPerToken`)
     /// within `chunkBytesPerThread` per thread, and at least one. The memory
-    /// estimate assumes the same. Chunking never changes a result, so
-    /// neither does the thread count through it.
+    /// estimate assumes the same (`evaluate` may run the chunk as one pass
+    /// per thread on a share each, never more sequences at once). Chunking
+    /// never changes a result, so neither does the thread count through it.
     public static func chunkSize(batchSize: Int?, total: Int, predictor: PredictorConfig, torso: TorsoConfig,
                                  inputLength: Int) -> Int {
         let requested = (batchSize ?? 0) >= 1 ? batchSize! : total

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import Thunnini
 
@@ -56,9 +57,11 @@ struct EvaluationMemoryTests {
 
     /// At the notebook's width and a long sequence, a chunked evaluation
     /// (one sequence per pass, as a small thread budget gives) equals the
-    /// whole batch in one pass bit for bit, at 1 and 2 threads. Fails if a
-    /// chunk's pass read another chunk's rows or a reused buffer's stale
-    /// values.
+    /// whole batch in one pass bit for bit, at 1, 2 and 3 threads (at 2 and
+    /// 3, chunks of 2 and of all 5 run as one-thread passes side by side,
+    /// `passesPerThread`). Fails if a chunk's pass read another chunk's rows
+    /// or a reused buffer's stale values, or if the side-by-side passes put
+    /// their parts back out of order.
     @Test func chunkedEqualsWholeAtTheNotebooksWidth() throws {
         let spec = try ExperimentSpec.load(from: exampleURL("notebook-default.json"))
         let predictor = try Predictor(config: spec.predictorConfig, torsoConfig: spec.torsoConfig)
@@ -68,13 +71,45 @@ struct EvaluationMemoryTests {
         let whole = try KernelMode.$useReferenceKernels.withValue(true) {
             try predictor.forward(parameters: parameters, sequences: sequences)
         }
-        for threads in [1, 2] {
+        for threads in [1, 2, 3] {
             for batchSize in [1, 2, nil] {
                 let chunked = try Parallel.$threadCountOverride.withValue(threads) {
                     try Evaluation.evaluate(predictor: predictor, parameters: parameters, sequences: sequences, batchSize: batchSize)
                 }
                 #expect(chunked.logProbabilities.storage.map(\.bitPattern) == whole.logProbabilities.storage.map(\.bitPattern),
                         "\(threads) threads, batch \(String(describing: batchSize))")
+            }
+        }
+    }
+
+    /// `passesPerThread` runs every chunk once, returns the parts in
+    /// sequence order whichever thread ran them, and rethrows the error of
+    /// the first failing chunk by chunk order. Fails if a chunk ran twice or
+    /// not at all, if the parts came back in the order the passes finished,
+    /// or if a later chunk's error won.
+    @Test func passesPerThreadKeepOrderAndTheFirstError() throws {
+        struct Failed: Error, Equatable { var start: Int }
+        func part(_ start: Int, _ count: Int) -> Evaluation.Part {
+            let values = Tensor(shape: [count], storage: (start..<(start + count)).map(Double.init))
+            return Evaluation.Part(logProbabilities: values, instantLosses: values, states: nil, prefixStates: nil)
+        }
+        for threads in [2, 3] {
+            try Parallel.$threadCountOverride.withValue(threads) {
+                let starts = Mutex<[Int]>([])
+                let parts = try Evaluation.passesPerThread(total: 23, chunk: 4, threads: threads) { start, count in
+                    starts.withLock { $0.append(start) }
+                    // Early chunks finish last, so completion order is not chunk order.
+                    usleep(UInt32(max(0, 20 - start) * 200))
+                    return part(start, count)
+                }
+                #expect(parts.flatMap(\.logProbabilities.storage) == (0..<23).map(Double.init), "\(threads) threads")
+                #expect(starts.withLock { $0.sorted() } == Array(stride(from: 0, to: 23, by: 4)))
+                #expect(throws: Failed(start: 4)) {
+                    try Evaluation.passesPerThread(total: 23, chunk: 4, threads: threads) { start, count in
+                        if start == 4 || start == 16 { throw Failed(start: start) }
+                        return part(start, count)
+                    }
+                }
             }
         }
     }
