@@ -34,11 +34,11 @@ public enum Evaluation {
         let inputLength = 1 + prefix.length + length
         // Only what the result holds is kept from each chunk's pass (not its
         // logits, inputs or torso input).
-        func pass(_ start: Int, _ count: Int) throws -> Part {
+        func pass(_ start: Int, _ count: Int) throws -> Result {
             let output = try predictor.forward(parameters: parameters, sequences: rows(sequences, start, count), prefix: prefix,
                                                forBackward: false)
-            return Part(logProbabilities: output.logProbabilities, instantLosses: output.instantLosses,
-                        states: output.states, prefixStates: output.prefixStates)
+            return Result(logProbabilities: output.logProbabilities, instantLosses: output.instantLosses,
+                          states: output.states, prefixStates: output.prefixStates)
         }
         let threads = Parallel.threadCount
         let chunk = chunkSize(batchSize: batchSize, total: total, predictor: predictor.config, torso: predictor.torsoConfig,
@@ -46,7 +46,7 @@ public enum Evaluation {
         // On several threads, chunks of a thread's share run side by side:
         // together never more sequences at once than one chunk.
         let share = chunk / threads
-        let parts: [Part]
+        let parts: [Result]
         if threads > 1, runsChunksPerThread(predictor.torsoConfig), share >= 1, (total + share - 1) / share >= threads {
             parts = try passesPerThread(total: total, chunk: share, threads: threads, pass)
         } else {
@@ -58,18 +58,9 @@ public enum Evaluation {
             for name in first.keys { joined[name] = concatenate(parts.map { $0[name]! }) }
             return joined
         }
-        let result = Result(logProbabilities: concatenate(parts.map(\.logProbabilities)),
-                            instantLosses: concatenate(parts.map(\.instantLosses)),
-                            states: joined(parts.compactMap(\.states)), prefixStates: joined(parts.compactMap(\.prefixStates)))
-        return result
-    }
-
-    /// What `evaluate` keeps of one chunk's forward pass.
-    struct Part {
-        var logProbabilities: Tensor
-        var instantLosses: Tensor
-        var states: [String: Tensor]?
-        var prefixStates: [String: Tensor]?
+        return Result(logProbabilities: concatenate(parts.map(\.logProbabilities)),
+                      instantLosses: concatenate(parts.map(\.instantLosses)),
+                      states: joined(parts.compactMap(\.states)), prefixStates: joined(parts.compactMap(\.prefixStates)))
     }
 
     /// Whether `evaluate` may run whole chunks on separate threads (each
@@ -90,9 +81,9 @@ public enum Evaluation {
     /// pass does not depend on the thread that runs it (every kernel gives
     /// the same bits at any thread count), so neither does the result.
     static func passesPerThread(total: Int, chunk: Int, threads: Int,
-                                _ pass: (_ start: Int, _ count: Int) throws -> Part) throws -> [Part] {
+                                _ pass: (_ start: Int, _ count: Int) throws -> Result) throws -> [Result] {
         let chunkCount = (total + chunk - 1) / chunk
-        let slots = UnsafeMutablePointer<Swift.Result<Part, Error>?>.allocate(capacity: chunkCount)
+        let slots = UnsafeMutablePointer<Swift.Result<Result, Error>?>.allocate(capacity: chunkCount)
         slots.initialize(repeating: nil, count: chunkCount)
         defer {
             slots.deinitialize(count: chunkCount)
@@ -115,7 +106,7 @@ public enum Evaluation {
 
     /// The result slots of `passesPerThread`, written by one thread each.
     struct SharedSlots: @unchecked Sendable {
-        let base: UnsafeMutablePointer<Swift.Result<Part, Error>?>
+        let base: UnsafeMutablePointer<Swift.Result<Result, Error>?>
     }
 
     /// The most sequences one forward pass of `evaluate` takes.

@@ -91,10 +91,7 @@ extension Dense {
         precondition(dy.shape == Array(inputShape.dropLast()) + [outFeatures],
                      "Dense upstream gradient \(dy.shape) does not match output of \(inputShape) x \(kernel.shape)")
         let rows = dy.rowCount
-        var kernelT = Tensor.zeros([outFeatures, inFeatures])
-        for i in 0..<inFeatures {
-            for o in 0..<outFeatures { kernelT.storage[o * inFeatures + i] = kernel.storage[i * outFeatures + o] }
-        }
+        let kernelT = kernel.transposedMatrix
         // Every row starts at zero, written by its chunk.
         return Tensor(shape: inputShape) { dxP in dy.withPointer { dyP in kernelT.withPointer { wtP in
             let out = SharedPointer(dxP)

@@ -58,7 +58,7 @@ extension DenseWithLoRA {
         let (inFeatures, rank, outFeatures) = (loraIn.shape[0], loraIn.shape[1], loraOut.shape[1])
         // The kernels of the adapter's input gradients, B^T [out, r] and
         // A^T [r, in], as `Dense.inputGradient` transposes them.
-        let (loraOutT, loraInT) = (transposed(loraOut), transposed(loraIn))
+        let (loraOutT, loraInT) = (loraOut.transposedMatrix, loraIn.transposedMatrix)
         var dx = Tensor.zeros([0])
         // Every element of dh is written, block by block.
         let dHidden = Tensor(shape: hidden.shape) { dhP in
@@ -107,15 +107,5 @@ extension DenseWithLoRA {
                 c += 1
             }
         }
-    }
-
-    /// `m^T` of a matrix `m`.
-    static func transposed(_ m: Tensor) -> Tensor {
-        let (rows, columns) = (m.shape[0], m.shape[1])
-        var t = Tensor.zeros([columns, rows])
-        for r in 0..<rows {
-            for c in 0..<columns { t.storage[c * rows + r] = m.storage[r * columns + c] }
-        }
-        return t
     }
 }

@@ -80,36 +80,45 @@ public enum DenseWithLoRA {
     /// fast kernel, or `backwardUnfused` under `KernelMode.useReferenceKernels`.
     public static func backward(_ dy: Tensor, cache: Cache,
                                 parameters p: Parameters) -> (input: Tensor, parameters: Parameters) {
-        if KernelMode.useReferenceKernels { return backwardUnfused(dy, cache: cache, parameters: p) }
-        let all = backwardFast(dy, cache: cache, parameters: p, parameterGradients: true)
+        let all = backward(dy, cache: cache, parameters: p, parameterGradients: true)
         return (all.input, all.parameters!)
-    }
-
-    /// The specification of `backward`: three Dense backward passes and the
-    /// sum of the two input gradients, each over the whole tensor.
-    public static func backwardUnfused(_ dy: Tensor, cache: Cache,
-                                       parameters p: Parameters) -> (input: Tensor, parameters: Parameters) {
-        let main = Dense.backward(dy, x: cache.input, kernel: p.kernel, hasBias: p.bias != nil)
-        guard let loraIn = p.loraInKernel, let loraOut = p.loraOutKernel, let hidden = cache.loraHidden else {
-            return (main.input, Parameters(kernel: main.kernel, bias: main.bias))
-        }
-        let outer = Dense.backward(dy, x: hidden, kernel: loraOut, hasBias: p.loraOutBias != nil)
-        let inner = Dense.backward(outer.input, x: cache.input, kernel: loraIn, hasBias: false)
-        let gradients = Parameters(kernel: main.kernel, bias: main.bias, loraInKernel: inner.kernel,
-                                   loraOutKernel: outer.kernel, loraOutBias: outer.bias)
-        return (main.input + inner.input, gradients)
     }
 
     /// dL/dx alone: the same bits as `backward(...).input` (the same
     /// input-gradient products, added in the same order), without the
     /// weight-gradient products (for prefix tuning).
     public static func inputGradient(_ dy: Tensor, cache: Cache, parameters p: Parameters) -> Tensor {
-        if KernelMode.useReferenceKernels {
-            let main = Dense.inputGradient(dy, x: cache.input, kernel: p.kernel, hasBias: p.bias != nil)
-            guard let loraIn = p.loraInKernel, let loraOut = p.loraOutKernel, let hidden = cache.loraHidden else { return main }
-            let dHidden = Dense.inputGradient(dy, x: hidden, kernel: loraOut, hasBias: p.loraOutBias != nil)
-            return main + Dense.inputGradient(dHidden, x: cache.input, kernel: loraIn, hasBias: false)
+        backward(dy, cache: cache, parameters: p, parameterGradients: false).input
+    }
+
+    /// `backward`, or with `parameterGradients: false` the input gradient
+    /// alone (`parameters` is then nil); the input gradient is the same bits
+    /// either way.
+    public static func backward(_ dy: Tensor, cache: Cache, parameters p: Parameters,
+                                parameterGradients: Bool) -> (input: Tensor, parameters: Parameters?) {
+        KernelMode.useReferenceKernels
+            ? backwardUnfused(dy, cache: cache, parameters: p, parameterGradients: parameterGradients)
+            : backwardFast(dy, cache: cache, parameters: p, parameterGradients: parameterGradients)
+    }
+
+    /// The specification of `backward`: three Dense backward passes and the
+    /// sum of the two input gradients, each over the whole tensor.
+    public static func backwardUnfused(_ dy: Tensor, cache: Cache, parameters p: Parameters,
+                                       parameterGradients: Bool = true) -> (input: Tensor, parameters: Parameters?) {
+        let main = Dense.backward(dy, x: cache.input, kernel: p.kernel, hasBias: p.bias != nil,
+                                  parameterGradients: parameterGradients)
+        guard let loraIn = p.loraInKernel, let loraOut = p.loraOutKernel, let hidden = cache.loraHidden else {
+            return (main.input, main.all.map { Parameters(kernel: $0.kernel, bias: $0.bias) })
         }
-        return backwardFast(dy, cache: cache, parameters: p, parameterGradients: false).input
+        let outer = Dense.backward(dy, x: hidden, kernel: loraOut, hasBias: p.loraOutBias != nil,
+                                   parameterGradients: parameterGradients)
+        let inner = Dense.backward(outer.input, x: cache.input, kernel: loraIn, hasBias: false,
+                                   parameterGradients: parameterGradients)
+        var gradients: Parameters?
+        if let main = main.all, let outer = outer.all, let inner = inner.all {
+            gradients = Parameters(kernel: main.kernel, bias: main.bias, loraInKernel: inner.kernel,
+                                   loraOutKernel: outer.kernel, loraOutBias: outer.bias)
+        }
+        return (main.input + inner.input, gradients)
     }
 }

@@ -196,9 +196,8 @@ public enum MultiHeadAttention {
         let headCount = cache.headCount
         let (q, k, v, probabilities) = (cache.q, cache.k, cache.v, cache.probabilities)
 
-        let (dMerged, outputGradients): (Tensor, DenseWithLoRA.Parameters?) = parameterGradients
-            ? DenseWithLoRA.backward(dy, cache: cache.output, parameters: p.output)
-            : (DenseWithLoRA.inputGradient(dy, cache: cache.output, parameters: p.output), nil)
+        let (dMerged, outputGradients) = DenseWithLoRA.backward(dy, cache: cache.output, parameters: p.output,
+                                                                parameterGradients: parameterGradients)
 
         var dq = Tensor.zeros([batch, length, width])
         var dk = Tensor.zeros([batch, length, width])
@@ -262,6 +261,7 @@ public enum MultiHeadAttention {
     /// gradient is computed.
     static func finishBackward(dq dqHeads: Tensor, dk dkHeads: Tensor, dv: Tensor, cache: Cache, parameters p: Parameters,
                                outputGradients: DenseWithLoRA.Parameters?) -> (input: Tensor, parameters: Parameters?) {
+        let parameterGradients = outputGradients != nil
         var dq = dqHeads
         var dk = dkHeads
 
@@ -280,17 +280,15 @@ public enum MultiHeadAttention {
             keyNormScaleGradient = keyNormGradients.scale
         }
 
-        guard let outputGradients else {
-            return (DenseWithLoRA.inputGradient(dq, cache: cache.query, parameters: p.query)
-                        + DenseWithLoRA.inputGradient(dk, cache: cache.key, parameters: p.key)
-                        + DenseWithLoRA.inputGradient(dv, cache: cache.value, parameters: p.value), nil)
-        }
-        let (dxQuery, queryGradients) = DenseWithLoRA.backward(dq, cache: cache.query, parameters: p.query)
-        let (dxKey, keyGradients) = DenseWithLoRA.backward(dk, cache: cache.key, parameters: p.key)
-        let (dxValue, valueGradients) = DenseWithLoRA.backward(dv, cache: cache.value, parameters: p.value)
+        let query = DenseWithLoRA.backward(dq, cache: cache.query, parameters: p.query, parameterGradients: parameterGradients)
+        let key = DenseWithLoRA.backward(dk, cache: cache.key, parameters: p.key, parameterGradients: parameterGradients)
+        let value = DenseWithLoRA.backward(dv, cache: cache.value, parameters: p.value, parameterGradients: parameterGradients)
+        let input = query.input + key.input + value.input
+        guard let outputGradients, let queryGradients = query.parameters, let keyGradients = key.parameters,
+              let valueGradients = value.parameters else { return (input, nil) }
         let gradients = Parameters(query: queryGradients, key: keyGradients, value: valueGradients,
                                    output: outputGradients, queryNormScale: queryNormScaleGradient,
                                    keyNormScale: keyNormScaleGradient)
-        return (dxQuery + dxKey + dxValue, gradients)
+        return (input, gradients)
     }
 }

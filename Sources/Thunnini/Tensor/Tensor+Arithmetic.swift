@@ -50,6 +50,17 @@ extension Tensor {
     /// starting a thread costs more than it saves).
     static let elementwiseChunk = 32_768
 
+    /// The transpose of a matrix (a rank-2 tensor): element (r, c) at (c, r).
+    public var transposedMatrix: Tensor {
+        precondition(rank == 2, "transposedMatrix of shape \(shape)")
+        let (rows, columns) = (shape[0], shape[1])
+        var t = Tensor.zeros([columns, rows])
+        for r in 0..<rows {
+            for c in 0..<columns { t.storage[c * rows + r] = storage[r * columns + c] }
+        }
+        return t
+    }
+
     /// Element-wise difference of two tensors of the same shape.
     public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
         precondition(lhs.shape == rhs.shape, "shape \(lhs.shape) - shape \(rhs.shape)")

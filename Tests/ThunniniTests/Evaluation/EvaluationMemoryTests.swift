@@ -89,9 +89,9 @@ struct EvaluationMemoryTests {
     /// or if a later chunk's error won.
     @Test func passesPerThreadKeepOrderAndTheFirstError() throws {
         struct Failed: Error, Equatable { var start: Int }
-        func part(_ start: Int, _ count: Int) -> Evaluation.Part {
+        func part(_ start: Int, _ count: Int) -> Evaluation.Result {
             let values = Tensor(shape: [count], storage: (start..<(start + count)).map(Double.init))
-            return Evaluation.Part(logProbabilities: values, instantLosses: values, states: nil, prefixStates: nil)
+            return Evaluation.Result(logProbabilities: values, instantLosses: values, states: nil, prefixStates: nil)
         }
         for threads in [2, 3] {
             try Parallel.$threadCountOverride.withValue(threads) {
